@@ -1,0 +1,280 @@
+"""Analyse one file: read once, parse once with ``ast``, build the model, run every checker over
+the node index in one pass. Pure with respect to the rest of the run: it returns a ``FileResult``
+that the engine caches, merges and reports."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from fnmatch import fnmatch
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from leaklint.catalogue import Catalogue
+from leaklint.checks import make_checkers
+from leaklint.config import Settings
+from leaklint.findings import Fix, Finding
+from leaklint.noqa import is_suppressed, skips_file
+from leaklint.semantic.model import Model, module_summary
+from leaklint.source import Source, SourceError, decode, read_source
+
+
+@dataclass
+class Deferred:
+    """A finding that depends on other modules: reported if ``condition`` holds in the project index."""
+
+    finding: Finding
+    condition: Tuple[Any, ...]
+
+    def to_dict(self) -> dict:
+        return {"finding": self.finding.to_dict(), "condition": list(self.condition)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Deferred":
+        return cls(Finding.from_dict(data["finding"]), tuple(data["condition"]))
+
+
+@dataclass
+class FileResult:
+    path: str
+    digest: str = ""
+    findings: List[Finding] = field(default_factory=list)
+    deferred: List[Deferred] = field(default_factory=list)
+    summary: Dict[str, Any] = field(default_factory=dict)
+    imports: List[str] = field(default_factory=list)
+    project_deps: List[str] = field(default_factory=list)
+    timings: Dict[str, float] = field(default_factory=dict)
+    cacheable: bool = True
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path, "digest": self.digest,
+            "findings": [f.to_dict() for f in self.findings],
+            "deferred": [d.to_dict() for d in self.deferred],
+            "summary": self.summary, "imports": self.imports, "project_deps": self.project_deps,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FileResult":
+        return cls(
+            path=data["path"], digest=data["digest"],
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            deferred=[Deferred.from_dict(d) for d in data["deferred"]],
+            summary=data["summary"], imports=list(data["imports"]), project_deps=list(data["project_deps"]),
+        )
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+class FileContext:
+    """What a checker sees of one file, and how it reports."""
+
+    def __init__(self, path: str, source: Source, tree: ast.Module, model: Model,
+                 settings: Settings, catalogue: Catalogue, extra_ignores: Sequence[str] = ()):
+        self.path = path
+        self.source = source
+        self.tree = tree
+        self.model = model
+        self.settings = settings
+        self.catalogue = catalogue
+        self.extra_ignores = tuple(extra_ignores)
+        self.findings: List[Finding] = []
+        self.deferred: List[Deferred] = []
+        self._enabled: Dict[str, bool] = {}
+
+    def enabled(self, code: str) -> bool:
+        known = self._enabled.get(code)
+        if known is None:
+            known = self._enabled[code] = self.settings.is_enabled(code, self.extra_ignores)
+        return known
+
+    def option(self, family: str, name: str) -> Any:
+        return self.settings.options[family][name]
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.source.text, node) or ""
+
+    def position(self, node: ast.AST) -> Tuple[int, int, int, int]:
+        """1-based line and column (characters), end exclusive."""
+        line = node.lineno  # type: ignore[attr-defined]
+        end_line = getattr(node, "end_lineno", None) or line
+        col = self.source.char_column(line, node.col_offset)  # type: ignore[attr-defined]
+        end_col = getattr(node, "end_col_offset", None)
+        end_col = self.source.char_column(end_line, end_col) if end_col is not None else col
+        return line, col + 1, end_line, end_col + 1
+
+    def node_range(self, node: ast.AST) -> Tuple[int, int, int, int]:
+        """A node's range as a fix operation names it: 1-based lines, 0-based character columns."""
+        line, col, end_line, end_col = self.position(node)
+        return (line, col - 1, end_line, end_col - 1)
+
+    def make_finding(self, code: str, node: ast.AST, message: str, fix: Optional[Fix] = None) -> Optional[Finding]:
+        if not self.enabled(code):
+            return None
+        line, col, end_line, end_col = self.position(node)
+        if is_suppressed(self.source.line_text(line), code):
+            return None
+        return Finding(self.path, line, col, end_line, end_col, code, message, fix, self._fingerprint(code, node))
+
+    def report(self, code: str, node: ast.AST, message: str, fix: Optional[Fix] = None) -> None:
+        finding = self.make_finding(code, node, message, fix)
+        if finding is not None:
+            self.findings.append(finding)
+
+    def defer(self, code: str, node: ast.AST, message: str, condition: Tuple[Any, ...],
+              fix: Optional[Fix] = None) -> None:
+        """Report ``code`` if ``condition`` (a resolver name and its arguments) holds once the
+        whole project is indexed. ``message`` may use ``{fields}`` the resolver returns."""
+        finding = self.make_finding(code, node, message, fix)
+        if finding is not None:
+            self.deferred.append(Deferred(finding, tuple(condition)))
+
+    def _fingerprint(self, code: str, node: ast.AST) -> str:
+        """Stable across unrelated edits: code, enclosing function and the node's normalized text."""
+        func = self.model.enclosing_function(node, through_lambda=False)
+        owner = getattr(func, "name", "") if func is not None else ""
+        text = " ".join(self.segment(node).split()) if hasattr(node, "end_lineno") else ""
+        if len(text) > 400:
+            text = text[:400]
+        return hashlib.blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
+
+
+def module_name_for(path: str, project_root: str = "") -> Tuple[str, bool]:
+    """Dotted module name from the package structure on disk (``__init__.py`` up the tree)."""
+    import os
+
+    abspath = os.path.abspath(path)
+    directory, filename = os.path.split(abspath)
+    stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, name = os.path.split(directory)
+        parts.insert(0, name)
+        if not name:
+            break
+    return ".".join(p for p in parts if p), is_package
+
+
+def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
+            module: str = "", is_package: bool = False, project_modules: Sequence[str] = (),
+            raw: Optional[bytes] = None, timings: bool = False) -> FileResult:
+    """Analyse one file. Never raises: problems become LL001/LL002 findings."""
+    result = FileResult(display)
+    clock = time.perf_counter
+    t0 = clock()
+    try:
+        source = decode(display, raw) if raw is not None else read_source(path)
+    except SourceError as exc:
+        result.findings.append(_diagnostic(display, "LL001", exc.message, exc.line, exc.column, settings))
+        result.cacheable = False
+        return result
+    result.digest = digest_of(source.raw)
+    t1 = clock()
+    extra_ignores = [code for glob, codes in settings.per_file_ignores.items() if _glob_match(display, glob) for code in codes]
+    if skips_file(source.text):
+        result.timings = {"read": t1 - t0}
+        return result
+    try:
+        tree = ast.parse(source.text, filename=display, type_comments=False)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        result.findings.append(_diagnostic(display, "LL001", f"could not parse: {exc.msg}", line, col, settings))
+        return result
+    except (RecursionError, MemoryError, ValueError) as exc:
+        msg = "too deeply nested" if isinstance(exc, (RecursionError, MemoryError)) else str(exc)
+        result.findings.append(_diagnostic(display, "LL001", f"could not parse: {msg}", 1, 1, settings))
+        return result
+    t2 = clock()
+    catalogue_returns = catalogue.section("types", "returns")
+    try:
+        model = Model(tree, module, is_package, project_modules, catalogue_returns)
+    except RecursionError:
+        result.findings.append(_diagnostic(display, "LL001", "could not analyse: too deeply nested", 1, 1, settings))
+        return result
+    t3 = clock()
+    ctx = FileContext(display, source, tree, model, settings, catalogue, extra_ignores)
+    result.summary = module_summary(model)
+    phase: Dict[str, float] = {"read": t1 - t0, "parse": t2 - t1, "model": t3 - t2}
+    for checker in make_checkers():
+        tc = clock()
+        if not any(ctx.enabled(code) for code in checker.codes):
+            continue
+        try:
+            checker.begin(ctx)
+            for node_type, visit in checker.visitors().items():
+                for node in model.nodes.get(node_type, ()):
+                    visit(node, ctx)
+            checker.end(ctx)
+        except Exception as exc:  # a rule bug must not cost the other rules or files
+            ctx.findings = [f for f in ctx.findings if f.code not in checker.codes]
+            ctx.deferred = [d for d in ctx.deferred if d.finding.code not in checker.codes]
+            result.findings.append(_internal_error(display, checker, exc, settings))
+            result.cacheable = False
+        _safe_summary(checker, ctx, result, display, settings)
+        phase[checker.family] = phase.get(checker.family, 0.0) + clock() - tc
+    result.findings.extend(ctx.findings)
+    result.deferred.extend(ctx.deferred)
+    result.imports = imported_modules(model)
+    result.project_deps = project_deps(result.imports, model.project_modules)
+    if timings:
+        result.timings = phase
+    return result
+
+
+def _safe_summary(checker: Any, ctx: FileContext, result: FileResult, display: str, settings: Settings) -> None:
+    try:
+        facts = checker.summarize(ctx)
+    except Exception as exc:
+        result.findings.append(_internal_error(display, checker, exc, settings))
+        result.cacheable = False
+        return
+    for symbol, data in facts.items():
+        result.summary.setdefault(symbol, {}).update(data)
+
+
+def imported_modules(model: Model) -> List[str]:
+    """Every module name an import of this file names (absolute, relative ones resolved)."""
+    names = set()
+    for scope in model.scopes.values():
+        for bindings in scope.bindings.values():
+            for b in bindings:
+                if b.kind == "import" and b.target:
+                    names.add(b.target)
+    return sorted(names)
+
+
+def project_deps(imports: Sequence[str], module_set) -> List[str]:
+    """The project modules that ``imports`` resolve to (longest matching prefix of each)."""
+    deps = set()
+    for name in imports:
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in module_set:
+                deps.add(prefix)
+                break
+    return sorted(deps)
+
+
+def _glob_match(path: str, glob: str) -> bool:
+    path = path.replace("\\", "/")
+    return fnmatch(path, glob) or fnmatch(path.rsplit("/", 1)[-1], glob) or fnmatch(path, "*/" + glob)
+
+
+def _diagnostic(path: str, code: str, message: str, line: int, col: int, settings: Settings) -> Finding:
+    return Finding(path, max(line, 1), max(col, 1), max(line, 1), max(col, 1), code, message)
+
+
+def _internal_error(path: str, checker: Any, exc: BaseException, settings: Settings) -> Finding:
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
+    codes = ",".join(checker.codes) or checker.family
+    return Finding(path, 1, 1, 1, 1, "LL002",
+                   f"internal error in {checker.family} rules ({codes}): {type(exc).__name__}: {exc}{where}")

@@ -1,0 +1,96 @@
+"""Per-file results keyed by content hash, leaklint version, Python version and settings.
+
+One JSON file per (version, Python, settings) under ``.leaklint_cache/``, replaced atomically, so
+concurrent runs never leave a torn file (the last writer wins). Anything that does not look
+exactly like a cache written by this version is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from typing import Dict, Optional
+
+from leaklint import __version__
+from leaklint.analysis import FileResult
+
+CACHE_DIR = ".leaklint_cache"
+FORMAT = 1
+
+
+class Cache:
+    def __init__(self, root: str, settings_fingerprint: str, enabled: bool = True):
+        self.enabled = enabled
+        self.directory = os.path.join(root, CACHE_DIR)
+        py = f"{sys.version_info[0]}{sys.version_info[1]}"
+        self.path = os.path.join(self.directory, f"v{FORMAT}-{__version__}-py{py}-{settings_fingerprint}.json")
+        self.header = {"format": FORMAT, "leaklint": __version__, "python": py, "settings": settings_fingerprint}
+        self.entries: Dict[str, dict] = {}
+        self.hits = 0
+        self._dirty = False
+        if enabled:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+            return
+        if not isinstance(data, dict) or data.get("header") != self.header:
+            return
+        entries = data.get("files")
+        if isinstance(entries, dict):
+            self.entries = entries
+
+    def get(self, path: str, digest: str, project_deps_now) -> Optional[FileResult]:
+        if not self.enabled:
+            return None
+        entry = self.entries.get(path)
+        if not isinstance(entry, dict) or entry.get("digest") != digest:
+            return None
+        try:
+            result = FileResult.from_dict(entry)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        if project_deps_now is not None and sorted(project_deps_now(result)) != result.project_deps:
+            return None
+        self.hits += 1
+        return result
+
+    def put(self, result: FileResult) -> None:
+        if not self.enabled or not result.cacheable or not result.digest:
+            return
+        self.entries[result.path] = result.to_dict()
+        self._dirty = True
+
+    def prune(self, keep) -> None:
+        stale = [p for p in self.entries if p not in keep]
+        for p in stale:
+            del self.entries[p]
+            self._dirty = True
+
+    def save(self) -> None:
+        if not self.enabled or not self._dirty:
+            return
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            marker = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(marker):
+                with open(marker, "w", encoding="utf-8") as handle:
+                    handle.write("# created by leaklint\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump({"header": self.header, "files": self.entries}, handle, separators=(",", ":"))
+                os.replace(tmp, self.path)
+            except BaseException:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+                raise
+        except OSError:
+            pass  # a read-only tree still gets its results, just not cached

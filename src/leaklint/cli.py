@@ -1,0 +1,124 @@
+"""Command line: ``leaklint check``, ``leaklint rules``, ``leaklint rule CODE``."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import click
+
+from leaklint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMATS = ("text", "json", "github", "sarif")
+
+
+def _split_codes(values: Sequence[str]) -> List[str]:
+    out: List[str] = []
+    for value in values:
+        out.extend(c.strip().upper() for c in value.split(",") if c.strip())
+    return out
+
+
+class LeaklintGroup(click.Group):
+    def main(self, *args, **kwargs):  # usage errors exit 2 (click's default) and never trace
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=LeaklintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="leaklint", message="%(prog)s %(version)s")
+def main() -> None:
+    """leaklint finds the hazards that make Python services decay: blocking calls without
+    timeouts, unbounded metric labels, caches that remember failures, leaked resources."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--timings", is_flag=True, help="Report time per phase on stderr.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Use this configuration file.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (default: CPU count).")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--stdin-filename", help="The path to report for source read from stdin (`-`).")
+def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, output_file, fix,
+          unsafe_fixes, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
+          stdin_filename) -> None:
+    """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
+    from leaklint.runner import CheckOptions, run_check
+
+    options = CheckOptions(
+        paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
+        extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
+        fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, exit_zero=exit_zero, statistics=statistics,
+        timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
+        stdin_filename=stdin_filename,
+    )
+    sys.exit(run_check(options))
+
+
+@main.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text")
+def rules_command(output_format: str) -> None:
+    """List every rule: code, name, family and fix availability."""
+    from leaklint.checks import all_rules
+
+    rules = all_rules()
+    if output_format == "json":
+        import json
+
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "family": r.family, "fix": r.fix,
+                                "summary": r.summary} for r in rules], indent=2))
+        return
+    if output_format == "markdown":
+        click.echo(rules_table_markdown())
+        return
+    for r in rules:
+        fix = r.fix or "-"
+        click.echo(f"{r.code}  {r.name:<36} {r.family:<12} fix: {fix}")
+
+
+def rules_table_markdown() -> str:
+    from leaklint.checks import all_rules
+
+    lines = ["| Code | Name | Family | Fix | What it finds |", "| --- | --- | --- | --- | --- |"]
+    for r in all_rules():
+        lines.append(f"| [{r.code}](docs/rules/{r.code}.md) | `{r.name}` | {r.family} | {r.fix or '-'} | {r.summary} |")
+    return "\n".join(lines)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Print the documentation of rule CODE."""
+    from leaklint.checks import rules_by_code
+
+    rule = rules_by_code().get(code.upper())
+    if rule is None:
+        raise click.BadParameter(f"unknown rule code {code!r}; `leaklint rules` lists them", param_hint="CODE")
+    click.echo(rule.render_doc())
+
+
+if __name__ == "__main__":
+    main()

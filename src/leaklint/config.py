@@ -1,0 +1,186 @@
+"""``[tool.leaklint]``: find it, validate it strictly, and turn it into ``Settings``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from leaklint import __version__
+from leaklint.catalogue import TYPE_CHECKS, catalogue_names, tomllib, validate_extension
+
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "build", "dist", "__pycache__",
+    "node_modules", ".tox", ".nox", "site-packages", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".leaklint_cache", "*.egg-info", ".eggs",
+)
+CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+@dataclass
+class Settings:
+    select: Tuple[str, ...] = ("LL",)
+    ignore: Tuple[str, ...] = ()
+    extend_select: Tuple[str, ...] = ()
+    per_file_ignores: Dict[str, Tuple[str, ...]] = field(default_factory=dict)
+    exclude: Tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: Tuple[str, ...] = ()
+    options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
+    root: str = "."
+    config_path: Optional[str] = None
+
+    def option(self, family: str, name: str) -> Any:
+        return self.options[family][name]
+
+    def fingerprint(self) -> str:
+        """What the analysis of a file depends on besides its content."""
+        data = {
+            "version": __version__,
+            "select": self.select, "ignore": self.ignore, "extend_select": self.extend_select,
+            "per_file_ignores": self.per_file_ignores, "options": self.options,
+            "catalogue": self.catalogue_extensions,
+        }
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+    def is_enabled(self, code: str, extra_ignores: Sequence[str] = ()) -> bool:
+        best_select = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
+        best_ignore = max((len(p) for p in tuple(self.ignore) + tuple(extra_ignores) if code.startswith(p)), default=-1)
+        if code in ("LL001", "LL002", "LL003"):
+            return best_ignore < len(code)
+        return best_select > best_ignore
+
+
+def _family_options() -> Dict[str, Dict[str, Any]]:
+    from leaklint.checks import checker_classes
+
+    return {cls.family: dict(cls.options) for cls in checker_classes()}
+
+
+def default_options() -> Dict[str, Dict[str, Any]]:
+    return {fam: {k: opt.default for k, opt in opts.items()} for fam, opts in _family_options().items()}
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The nearest config file at or above ``start``; a pyproject.toml counts only with [tool.leaklint]."""
+    current = start if start.is_dir() else start.parent
+    current = current.resolve()
+    for directory in (current, *current.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            try:
+                with open(candidate, "rb") as handle:
+                    data = tomllib.load(handle)
+            except (OSError, tomllib.TOMLDecodeError):
+                return candidate  # report its error when loading
+            if isinstance(data.get("tool"), dict) and "leaklint" in data["tool"]:
+                return candidate
+    return None
+
+
+def _codes(value: Any, where: str, known: Sequence[str]) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of rule codes or prefixes (e.g. [\"LL1\", \"LL201\"])")
+    for code in value:
+        validate_code(code, where, known)
+    return tuple(value)
+
+
+def validate_code(code: str, where: str, known: Sequence[str]) -> None:
+    if not any(k.startswith(code) for k in known) or not code:
+        raise ConfigError(f"{where}: unknown rule code or prefix {code!r} (known codes: {', '.join(known)})")
+
+
+def _str_list(value: Any, where: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: expected a list of strings")
+    return tuple(value)
+
+
+def load_settings(config_path: Optional[Path], search_from: Optional[Path] = None) -> Settings:
+    """Settings from ``config_path`` (``--config``) or from the file found above ``search_from``."""
+    if config_path is None and search_from is not None:
+        config_path = find_config(search_from)
+    settings = Settings(options=default_options())
+    if config_path is None:
+        settings.root = str(Path.cwd())
+        return settings
+    config_path = Path(config_path)
+    try:
+        with open(config_path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{config_path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: invalid TOML: not UTF-8 ({exc.reason})") from None
+    prefix = "tool.leaklint"
+    if config_path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("leaklint", {}) if isinstance(data.get("tool"), dict) else {}
+    else:
+        table, prefix = data, ""
+    where = f"{config_path}: " + (prefix + "." if prefix else "")
+    settings.root = str(config_path.resolve().parent)
+    settings.config_path = str(config_path)
+    apply_table(settings, table, where)
+    return settings
+
+
+def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> None:
+    from leaklint.checks import all_rules
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where.rstrip('.')}: expected a table")
+    known = [r.code for r in all_rules()]
+    families = _family_options()
+    catalogues = catalogue_names()
+    for key, value in table.items():
+        loc = f"{where}{key}"
+        if key == "select":
+            settings.select = _codes(value, loc, known)
+        elif key == "ignore":
+            settings.ignore = _codes(value, loc, known)
+        elif key == "extend-select":
+            settings.extend_select = _codes(value, loc, known)
+        elif key == "exclude":
+            settings.exclude = _str_list(value, loc)
+        elif key == "extend-exclude":
+            settings.extend_exclude = _str_list(value, loc)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{loc}: expected a table of glob = [codes]")
+            settings.per_file_ignores = {g: _codes(c, f"{loc}.{g!r}", known) for g, c in value.items()}
+        elif key in families:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{loc}: expected a table of options ({', '.join(sorted(families[key]))})")
+            for opt_name, opt_value in value.items():
+                opt = families[key].get(opt_name)
+                if opt is None:
+                    choices = ", ".join(sorted(families[key])) or "none"
+                    raise ConfigError(f"{loc}.{opt_name}: unknown option; {key} options are: {choices}")
+                if not TYPE_CHECKS[opt.type](opt_value):
+                    raise ConfigError(f"{loc}.{opt_name}: expected {opt.type}, got {type(opt_value).__name__}")
+                settings.options[key][opt_name] = opt_value
+        elif key in catalogues:
+            errors = validate_extension(key, value, loc)
+            if errors:
+                raise ConfigError("\n".join(errors))
+            settings.catalogue_extensions[key] = value
+        else:
+            expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude",
+                        *sorted(families), *catalogues]
+            raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")

@@ -1,0 +1,195 @@
+"""Which files to check: walk directories, honour excludes and ``.gitignore``."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+
+
+class DiscoveryError(Exception):
+    pass
+
+
+def _gitignore_regex(pattern: str) -> str:
+    """Translate one gitignore glob (without negation / trailing slash) into a regex."""
+    i, out = 0, []
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            if pattern[i : i + 2] == "**":
+                if pattern[i : i + 3] == "**/":
+                    out.append(r"(?:.*/)?")
+                    i += 3
+                    continue
+                out.append(r".*")
+                i += 2
+                continue
+            out.append(r"[^/]*")
+        elif c == "?":
+            out.append(r"[^/]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j == -1:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1 : j].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = j
+        elif c == "\\" and i + 1 < len(pattern):
+            i += 1
+            out.append(re.escape(pattern[i]))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+@dataclass
+class GitIgnore:
+    """The rules of one ``.gitignore``, relative to the folder that holds it."""
+
+    base: str
+    rules: List[Tuple[re.Pattern, bool, bool]]  # (regex, negated, dir_only)
+
+    @classmethod
+    def load(cls, directory: str) -> Optional["GitIgnore"]:
+        path = os.path.join(directory, ".gitignore")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            return None
+        rules = []
+        for line in lines:
+            line = line.rstrip()
+            if not line or line.startswith("#"):
+                continue
+            negated = line.startswith("!")
+            if negated:
+                line = line[1:]
+            dir_only = line.endswith("/")
+            line = line.rstrip("/")
+            if not line:
+                continue
+            anchored = "/" in line
+            line = line.lstrip("/")
+            regex = _gitignore_regex(line)
+            if not anchored:
+                regex = r"(?:.*/)?" + regex
+            rules.append((re.compile(r"^" + regex + r"$"), negated, dir_only))
+        return cls(directory, rules)
+
+    def match(self, path: str, is_dir: bool) -> Optional[bool]:
+        """True ignored, False re-included, None when no rule speaks."""
+        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        verdict = None
+        for regex, negated, dir_only in self.rules:
+            if dir_only and not is_dir:
+                continue
+            if regex.match(rel):
+                verdict = not negated
+        return verdict
+
+
+def _excluded(path: str, name: str, patterns: Sequence[str], root: str) -> bool:
+    rel = os.path.relpath(path, root).replace(os.sep, "/") if root else path
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch(name, pattern) or fnmatch(rel, pattern) or fnmatch(path, pattern):
+            return True
+        if "/" in pattern and (rel.startswith(pattern + "/") or fnmatch(rel, pattern + "/*")):
+            return True
+    return False
+
+
+def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
+             respect_gitignore: bool = True) -> List[str]:
+    """Python files under ``paths``. Explicitly named files are always included. Raises
+    ``DiscoveryError`` for a path that does not exist."""
+    found: List[str] = []
+    seen = set()
+    for raw in paths:
+        if not os.path.lexists(raw):
+            raise DiscoveryError(f"{raw}: no such file or directory")
+        if not os.path.isdir(raw):
+            key = os.path.normpath(raw)
+            if key not in seen:
+                seen.add(key)
+                found.append(raw)
+            continue
+        for file in _walk(raw, exclude, root, respect_gitignore):
+            key = os.path.normpath(file)
+            if key not in seen:
+                seen.add(key)
+                found.append(file)
+    return found
+
+
+def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool) -> Iterator[str]:
+    ignores: List[GitIgnore] = []
+    if respect_gitignore:
+        # .gitignore files above the starting folder, up to the repository root
+        chain = []
+        current = os.path.abspath(top)
+        while True:
+            parent = os.path.dirname(current)
+            if os.path.isdir(os.path.join(current, ".git")) or parent == current:
+                break
+            current = parent
+            chain.append(current)
+        for directory in reversed(chain):
+            gi = GitIgnore.load(directory)
+            if gi:
+                ignores.append(gi)
+    visited = set()
+    yield from _walk_dir(top, exclude, os.path.abspath(root), ignores, respect_gitignore, visited)
+
+
+def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
+    verdict = None
+    for gi in ignores:
+        result = gi.match(os.path.abspath(path), is_dir)
+        if result is not None:
+            verdict = result
+    return bool(verdict)
+
+
+def _walk_dir(directory: str, exclude: Sequence[str], root: str, ignores: List[GitIgnore],
+              respect_gitignore: bool, visited: set) -> Iterator[str]:
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in visited:  # symlink loop
+        return
+    visited.add(key)
+    if respect_gitignore:
+        gi = GitIgnore.load(directory)
+        if gi:
+            ignores = ignores + [gi]
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = entry.path
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            continue
+        if _excluded(os.path.abspath(path), entry.name, exclude, root):
+            continue
+        if ignores and _ignored(ignores, path, is_dir):
+            continue
+        if is_dir:
+            yield from _walk_dir(path, exclude, root, ignores, respect_gitignore, visited)
+        elif entry.name.endswith(".py"):
+            yield path

@@ -1,0 +1,217 @@
+"""The pipeline: discover -> read and hash -> cache -> analyse in workers -> project index ->
+deferred findings -> fixes -> sorted findings. Output is the formatters' business."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from leaklint.analysis import FileResult, analyse, digest_of, module_name_for, project_deps
+from leaklint.cache import Cache
+from leaklint.catalogue import Catalogue
+from leaklint.checks import checker_classes
+from leaklint.config import Settings
+from leaklint.findings import Finding
+from leaklint.semantic.project import ProjectIndex
+
+MIN_FILES_PER_WORKER = 8
+
+
+@dataclass
+class Job:
+    path: str  # where to read it
+    display: str  # how to report it
+    module: str = ""
+    is_package: bool = False
+    raw: Optional[bytes] = None
+
+
+@dataclass
+class RunResult:
+    findings: List[Finding]
+    files: int
+    results: Dict[str, FileResult]
+    sources: Dict[str, str] = field(default_factory=dict)  # display -> path on disk
+    cache_hits: int = 0
+    timings: Dict[str, float] = field(default_factory=dict)
+    internal_errors: int = 0
+    index: Optional[ProjectIndex] = None
+
+
+# --------------------------------------------------------------------------- worker side
+_WORKER: Dict[str, object] = {}
+
+
+def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> None:
+    _WORKER["settings"] = settings
+    _WORKER["catalogue"] = Catalogue(settings.catalogue_extensions)
+    _WORKER["modules"] = project_modules
+    _WORKER["timings"] = timings
+
+
+def _run_job(job: Job) -> FileResult:
+    return analyse(job.path, job.display, _WORKER["settings"], _WORKER["catalogue"],  # type: ignore[arg-type]
+                   job.module, job.is_package, _WORKER["modules"], job.raw,  # type: ignore[arg-type]
+                   timings=bool(_WORKER["timings"]))
+
+
+def _run_chunk(jobs: List[Job]) -> List[FileResult]:
+    return [_run_job(job) for job in jobs]
+
+
+# --------------------------------------------------------------------------- main side
+def read_jobs(jobs: List[Job]) -> List[Tuple[Job, Optional[str]]]:
+    """Read each file once in the main process so its content hash can hit the cache."""
+    out = []
+    for job in jobs:
+        if job.raw is None:
+            try:
+                with open(job.path, "rb") as handle:
+                    job.raw = handle.read()
+            except OSError:
+                out.append((job, None))  # the worker reports why
+                continue
+        out.append((job, digest_of(job.raw)))
+    return out
+
+
+def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
+        timings: bool = False) -> RunResult:
+    t_start = time.perf_counter()
+    phase: Dict[str, float] = {}
+    work = list(paths_or_jobs)
+    for job in work:
+        if not job.module:
+            job.module, job.is_package = module_name_for(job.path)
+    project_modules = tuple(sorted({j.module for j in work if j.module}))
+    module_set = frozenset(project_modules)
+    cache = Cache(settings.root, settings.fingerprint(), enabled=use_cache)
+
+    t0 = time.perf_counter()
+    hashed = read_jobs(work)
+    phase["read"] = time.perf_counter() - t0
+
+    results: Dict[str, FileResult] = {}
+    todo: List[Job] = []
+
+    for job, digest in hashed:
+        cached = cache.get(job.display, digest, None) if digest else None
+        if cached is not None and _deps_still_valid(cached, job, module_set):
+            results[job.display] = cached
+        else:
+            todo.append(job)
+
+    t1 = time.perf_counter()
+    for result in _analyse_all(todo, settings, project_modules, jobs, timings):
+        results[result.path] = result
+        cache.put(result)
+        if timings:
+            for k, v in result.timings.items():
+                phase[k] = phase.get(k, 0.0) + v
+    phase["analyse (wall)"] = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    index = ProjectIndex()
+    modules_by_display = {j.display: j.module for j in work}
+    for display, result in results.items():
+        index.add(modules_by_display.get(display, ""), result.summary)
+    findings: List[Finding] = []
+    for result in results.values():
+        findings.extend(result.findings)
+        findings.extend(resolve_deferred(index, result.deferred))
+    phase["project index"] = time.perf_counter() - t2
+
+    cache.save()
+    findings.sort(key=lambda f: f.sort_key)
+    phase["total"] = time.perf_counter() - t_start
+    return RunResult(
+        findings=findings, files=len(work), results=results,
+        sources={j.display: j.path for j in work}, cache_hits=cache.hits, timings=phase,
+        internal_errors=sum(1 for f in findings if f.code == "LL002"), index=index,
+    )
+
+
+def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
+    """The deferred findings whose condition holds in the project index."""
+    resolvers = {}
+    for cls in checker_classes():
+        resolvers.update(cls.resolvers)
+    out: List[Finding] = []
+    for item in deferred:
+        kind, *args = item.condition
+        resolver = resolvers.get(kind)
+        if resolver is None:
+            continue
+        fields = resolver(index, *args)
+        if fields is None:
+            continue
+        finding = item.finding
+        try:
+            message = finding.message.format(**fields)
+        except (KeyError, IndexError, ValueError):
+            message = finding.message
+        out.append(Finding(finding.path, finding.line, finding.column, finding.end_line,
+                           finding.end_column, finding.code, message, finding.fix, finding.fingerprint))
+    return out
+
+
+def _deps_still_valid(cached: FileResult, job: Job, module_set: frozenset) -> bool:
+    """A cached result stays valid while its imports resolve to the same project modules: its
+    deferred checks (and what it took for external) depend on that."""
+    return project_deps(cached.imports, module_set) == cached.project_deps
+
+
+def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str, ...],
+                 jobs: int, timings: bool):
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
+    workers = min(workers, max(1, len(todo) // MIN_FILES_PER_WORKER))
+    if workers <= 1 or len(todo) <= 1:
+        _init_worker(settings, project_modules, timings)
+        for job in todo:
+            yield _run_job(job)
+        return
+    # chunks keep inter-process traffic low; sorted by size so the big files start first
+    todo = sorted(todo, key=lambda j: -len(j.raw or b""))
+    chunk_count = workers * 8
+    chunks = [todo[i::chunk_count] for i in range(chunk_count)]
+    chunks = [c for c in chunks if c]
+    pending = list(chunks)
+    try:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(settings, project_modules, timings)) as pool:
+            futures = [(chunk, pool.submit(_run_chunk, chunk)) for chunk in chunks]
+            for chunk, future in futures:
+                try:
+                    batch = future.result()
+                except BrokenProcessPool:
+                    break
+                pending.remove(chunk)
+                yield from batch
+    except BrokenProcessPool:
+        pass
+    # files whose worker died: run each alone so one bad file costs only its own results
+    for chunk in pending:
+        for job in chunk:
+            yield _isolated(job, settings, project_modules, timings)
+
+
+def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> FileResult:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    try:
+        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(settings, project_modules, timings)) as pool:
+            return pool.submit(_run_job, job).result()
+    except BrokenProcessPool:
+        result = FileResult(job.display, cacheable=False)
+        result.findings.append(Finding(job.display, 1, 1, 1, 1, "LL002",
+                                       "internal error: the worker process analysing this file died"))
+        return result

@@ -1,0 +1,171 @@
+"""Apply fixes with libcst in one pass, check the result re-parses, compute text edits."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from leaklint.findings import Edit, Finding, Fix
+from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
+
+
+def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:
+    return not ((a[2], a[3]) <= (b[0], b[1]) or (b[2], b[3]) <= (a[0], a[1]))
+
+
+def select_fixes(findings: Iterable[Finding], unsafe: bool) -> List[Finding]:
+    """The fixable findings to apply, without overlaps (the first in source order wins)."""
+    chosen: List[Finding] = []
+    taken: List[Tuple[int, int, int, int]] = []
+    seen_ops = set()
+    for finding in sorted(findings, key=lambda f: f.sort_key):
+        fix = finding.fix
+        if fix is None or (fix.safety != "safe" and not unsafe):
+            continue
+        ranges = [r for r in (op_range(op) for op in fix.ops) if r is not None]
+        key = tuple(fix.ops)
+        if key in seen_ops:
+            continue  # two findings proposing the same change
+        if any(_ranges_overlap(r, t) for r in ranges for t in taken):
+            continue
+        seen_ops.add(key)
+        taken.extend(ranges)
+        chosen.append(finding)
+    return chosen
+
+
+def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
+    """Apply non-overlapping operations to ``text`` in one libcst pass. Raises on failure."""
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    targets: Dict[Tuple[int, int, int, int], List[Tuple[Any, ...]]] = {}
+    imports = []
+    for op in ops:
+        if op[0] == IMPORT_OP:
+            imports.append((op[1], op[2] or None))
+        elif op[0] in NODE_OPS:
+            targets.setdefault(tuple(op[1]), []).append(op)
+        else:
+            raise FixError(f"unknown fix operation {op[0]!r}")
+    module = cst.parse_module(text)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    applied = set()
+
+    class Transformer(cst.CSTTransformer):
+        def on_leave(self, original, updated):
+            pos = positions.get(original)
+            if pos is None:
+                return updated
+            key = (pos.start.line, pos.start.column, pos.end.line, pos.end.column)
+            ops_here = targets.get(key)
+            if not ops_here:
+                return updated
+            result = updated
+            for op in ops_here:
+                node_types, func = NODE_OPS[op[0]]
+                if not isinstance(original, node_types) or id(op) in applied:
+                    continue
+                result = func(result, tuple(op[2:]))
+                applied.add(id(op))
+            return result
+
+    new_module = wrapper.module.visit(Transformer())
+    missing = [op for ops_list in targets.values() for op in ops_list if id(op) not in applied]
+    if missing:
+        raise FixError(f"no node at {missing[0][1]} for {missing[0][0]}")
+    if imports:
+        context = CodemodContext()
+        for module_name, name in imports:
+            AddImportsVisitor.add_needed_import(context, module_name, name)
+        new_module = AddImportsVisitor(context).transform_module(new_module)
+    return new_module.code
+
+
+def reparses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str, List[Finding], List[Tuple[Finding, str]]]:
+    """Apply the chosen fixes together; when that fails, fall back to one fix at a time so one
+    bad fix costs only itself. Returns the new text, the applied and the failed findings."""
+    chosen = select_fixes(findings, unsafe)
+    if not chosen:
+        return text, [], []
+    all_ops = [op for f in chosen for op in f.fix.ops]  # type: ignore[union-attr]
+    try:
+        new = apply_ops(text, all_ops)
+        if reparses(new):
+            return new, chosen, []
+    except Exception:  # libcst raises many types; fall back below
+        pass
+    applied: List[Finding] = []
+    failed: List[Tuple[Finding, str]] = []
+    current = text
+    for finding in chosen:
+        try:
+            candidate = apply_ops(current, finding.fix.ops)  # type: ignore[union-attr]
+        except Exception as exc:
+            failed.append((finding, f"{type(exc).__name__}: {exc}"))
+            continue
+        if not reparses(candidate):
+            failed.append((finding, "the fixed code would not parse"))
+            continue
+        current = candidate
+        applied.append(finding)
+    return current, applied, failed
+
+
+def edits_between(old: str, new: str) -> Tuple[Edit, ...]:
+    """Minimal replacements turning ``old`` into ``new`` (1-based lines and columns)."""
+    old_lines = old.splitlines(keepends=True)
+    new_lines = new.splitlines(keepends=True)
+    edits: List[Edit] = []
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        a = "".join(old_lines[i1:i2])
+        b = "".join(new_lines[j1:j2])
+        prefix = 0
+        while prefix < min(len(a), len(b)) and a[prefix] == b[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < min(len(a), len(b)) - prefix and a[len(a) - 1 - suffix] == b[len(b) - 1 - suffix]:
+            suffix += 1
+        start = _advance(i1 + 1, 1, a[:prefix])
+        end = _advance(i1 + 1, 1, a[: len(a) - suffix])
+        edits.append(Edit(start[0], start[1], end[0], end[1], b[prefix : len(b) - suffix]))
+    return tuple(edits)
+
+
+def _advance(line: int, col: int, text: str) -> Tuple[int, int]:
+    newlines = text.count("\n")
+    if newlines:
+        return line + newlines, len(text) - text.rfind("\n")
+    return line, col + len(text)
+
+
+def with_edits(text: str, finding: Finding) -> Finding:
+    """The finding with its fix's concrete edits, computed by applying that fix alone."""
+    fix = finding.fix
+    if fix is None or fix.edits:
+        return finding
+    try:
+        new = apply_ops(text, fix.ops)
+    except Exception:
+        return finding
+    if not reparses(new):
+        return finding
+    edits = edits_between(text, new)
+    return Finding(finding.path, finding.line, finding.column, finding.end_line, finding.end_column,
+                   finding.code, finding.message, Fix(fix.description, fix.safety, fix.ops, edits),
+                   finding.fingerprint)

@@ -1,0 +1,57 @@
+"""Write a fixed file atomically, keeping its encoding, BOM, newlines and permissions, and never
+over a file that changed since it was read."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+import tempfile
+
+from leaklint.analysis import digest_of
+from leaklint.source import Source
+
+
+class WriteError(Exception):
+    pass
+
+
+def encode_like(source: Source, text: str) -> bytes:
+    data = text.encode(source.encoding)
+    if source.bom and not data.startswith(codecs.BOM_UTF8):
+        data = codecs.BOM_UTF8 + data
+    return data
+
+
+def write_atomic(path: str, source: Source, new_text: str) -> None:
+    try:
+        data = encode_like(source, new_text)
+    except UnicodeEncodeError as exc:
+        raise WriteError(f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}") from None
+    try:
+        with open(path, "rb") as handle:
+            current = handle.read()
+    except OSError as exc:
+        raise WriteError(f"cannot re-read before writing: {exc.strerror}") from None
+    if digest_of(current) != digest_of(source.raw):
+        raise WriteError("the file changed on disk since it was read; not overwritten")
+    real = os.path.realpath(path)
+    directory = os.path.dirname(real) or "."
+    try:
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".leaklint-", suffix=".tmp")
+    except OSError as exc:
+        raise WriteError(f"cannot create a temporary file: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise WriteError(f"cannot write: {exc.strerror}") from None

@@ -1,0 +1,140 @@
+"""What ``leaklint check`` does, from parsed options to an exit status."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import click
+
+from leaklint.config import ConfigError, Settings, load_settings, validate_code
+from leaklint.discovery import DiscoveryError, discover
+from leaklint.engine import Job, RunResult, run
+from leaklint.findings import Finding
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+MAX_FIX_PASSES = 4
+
+
+@dataclass
+class CheckOptions:
+    paths: List[str]
+    select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    extend_select: List[str] = field(default_factory=list)
+    output_format: str = "text"
+    output_file: Optional[str] = None
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    exit_zero: bool = False
+    statistics: bool = False
+    timings: bool = False
+    config_path: Optional[str] = None
+    use_cache: bool = True
+    jobs: int = 0
+    quiet: bool = False
+    stdin_filename: Optional[str] = None
+
+
+def _error(message: str) -> int:
+    click.echo(f"leaklint: error: {message}", err=True)
+    return EXIT_ERROR
+
+
+def resolve_settings(options: CheckOptions) -> Settings:
+    from leaklint.checks import all_rules
+
+    first = Path(options.stdin_filename or (options.paths[0] if options.paths and options.paths[0] != "-" else "."))
+    search_from = first if first.exists() else Path.cwd()
+    settings = load_settings(Path(options.config_path) if options.config_path else None, search_from)
+    known = [r.code for r in all_rules()]
+    for flag, values in (("--select", options.select), ("--ignore", options.ignore),
+                         ("--extend-select", options.extend_select)):
+        for code in values:
+            validate_code(code, flag, known)
+    if options.select:
+        settings.select = tuple(options.select)
+    if options.ignore:
+        settings.ignore = tuple(settings.ignore) + tuple(options.ignore)
+    if options.extend_select:
+        settings.extend_select = tuple(settings.extend_select) + tuple(options.extend_select)
+    return settings
+
+
+def make_jobs(options: CheckOptions, settings: Settings) -> List[Job]:
+    jobs: List[Job] = []
+    file_paths = [p for p in options.paths if p != "-"]
+    if "-" in options.paths:
+        data = sys.stdin.buffer.read()
+        display = options.stdin_filename or "-"
+        jobs.append(Job(path=display, display=display, raw=data))
+    exclude = tuple(settings.exclude) + tuple(settings.extend_exclude)
+    for path in discover(file_paths, exclude, settings.root):
+        display = os.path.normpath(path) if not path.startswith("./") else path[2:]
+        jobs.append(Job(path=path, display=display))
+    return jobs
+
+
+def run_check(options: CheckOptions) -> int:
+    try:
+        settings = resolve_settings(options)
+    except ConfigError as exc:
+        return _error(str(exc))
+    try:
+        jobs = make_jobs(options, settings)
+    except DiscoveryError as exc:
+        return _error(str(exc))
+    stdin_mode = any(j.raw is not None for j in jobs)
+    use_cache = options.use_cache and not stdin_mode
+    result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
+    findings = result.findings
+    fixed_count = 0
+    diff_text = ""
+    wants_edits = options.output_format in ("json", "sarif")
+    if options.fix or options.diff:
+        from leaklint.fixes.session import fix_files
+
+        outcome = fix_files(result, jobs, settings, options, write=options.fix and not options.diff and not stdin_mode)
+        findings = outcome.findings
+        fixed_count = outcome.fixed
+        diff_text = outcome.diff
+        if stdin_mode and options.fix and not options.diff:
+            sys.stdout.write(outcome.stdin_text if outcome.stdin_text is not None else "")
+            return EXIT_CLEAN if not findings or options.exit_zero else EXIT_FINDINGS
+    elif wants_edits and any(f.fix is not None for f in findings):
+        from leaklint.fixes.session import attach_edits
+
+        findings = attach_edits(findings, result)
+    if options.timings:
+        for name, seconds in result.timings.items():
+            click.echo(f"timing: {name:<16} {seconds * 1000:9.1f} ms", err=True)
+        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}", err=True)
+    from leaklint.report import FORMATTERS
+
+    if options.diff:
+        report = diff_text
+    else:
+        report = FORMATTERS[options.output_format](
+            findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
+            root=settings.root if settings.config_path else os.getcwd(),
+        )
+    if options.output_file:
+        try:
+            with open(options.output_file, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as exc:
+            return _error(f"{options.output_file}: cannot write: {exc.strerror}")
+    elif report:
+        sys.stdout.write(report)
+    if result.internal_errors or any(f.code == "LL002" for f in findings):
+        return EXIT_ERROR
+    if options.diff:
+        return EXIT_FINDINGS if diff_text and not options.exit_zero else EXIT_CLEAN
+    if findings and not options.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN

@@ -1,0 +1,50 @@
+"""Run leaklint in-process on files or source text, the way the CLI does."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+from click.testing import CliRunner
+
+from leaklint.catalogue import tomllib
+from leaklint.cli import main
+from leaklint.config import Settings, apply_table, default_options
+from leaklint.engine import Job, RunResult, run
+from leaklint.findings import Finding
+
+
+def settings_for(select: Sequence[str] = ("LL",), config_lines: Iterable[str] = (), root: str = ".") -> Settings:
+    settings = Settings(options=default_options(), root=root)
+    text = "\n".join(config_lines)
+    if text.strip():
+        apply_table(settings, tomllib.loads(text), "fixture: ")
+    settings.select = tuple(select)
+    return settings
+
+
+def check_files(paths: Sequence[Path], settings: Settings, jobs: int = 1) -> RunResult:
+    work = [Job(path=str(p), display=str(p)) for p in paths]
+    return run(work, settings, jobs=jobs, use_cache=False)
+
+
+def check_source(source: str, select: Sequence[str] = ("LL",), config_lines: Iterable[str] = (),
+                 filename: str = "example.py") -> List[Finding]:
+    settings = settings_for(select, config_lines)
+    job = Job(path=filename, display=filename, raw=source.encode("utf-8"))
+    return run([job], settings, jobs=1, use_cache=False).findings
+
+
+def codes(findings: Sequence[Finding]) -> List[str]:
+    return [f.code for f in findings]
+
+
+def cli(*args: str, input: Optional[str] = None):
+    runner = CliRunner()
+    try:
+        result = runner.invoke(main, list(args), input=input, catch_exceptions=False)
+    except SystemExit as exc:  # our group exits itself
+        raise
+    return result
