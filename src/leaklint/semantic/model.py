@@ -1,6 +1,6 @@
 """The per-file semantic model, built in the single traversal of the ``ast`` tree.
 
-The walk records, for every node, its parent (``node._ll_parent``) and indexes nodes by type so
+The walk records, for every node, its parent (``Model.parents``, keyed by node id) and indexes nodes by type so
 that rules never walk the tree again. Scopes hold bindings (imports, assignments, parameters,
 definitions); ``self.x = ...`` in any method is recorded on the class. Rules ask this model what a
 name means (``qualname``), what a value was built from (``value_of``/``type_of``) and what a call
@@ -85,6 +85,9 @@ class Model:
         self.returns = returns or {}
         self.nodes: Dict[type, List[ast.AST]] = defaultdict(list)
         self.scopes: Dict[int, Scope] = {}
+        # parents by node id: a parent attribute on nodes would make every tree a reference
+        # cycle that only the garbage collector can free
+        self.parents: Dict[int, Optional[ast.AST]] = {}
         self._qualname_cache: Dict[int, Optional[str]] = {}
         self.module_scope = Scope("module", tree, None, module)
         self._build()
@@ -93,6 +96,7 @@ class Model:
     def _build(self) -> None:
         nodes = self.nodes
         scopes = self.scopes
+        parents = self.parents
         scopes[id(self.tree)] = self.module_scope
         stack: List[Tuple[ast.AST, Optional[ast.AST], Scope]] = [(self.tree, None, self.module_scope)]
         pop = stack.pop
@@ -101,7 +105,7 @@ class Model:
         AST = ast.AST
         while stack:
             node, parent, scope = pop()
-            node._ll_parent = parent  # type: ignore[attr-defined]
+            parents[id(node)] = parent
             node_type = type(node)
             nodes[node_type].append(node)
             binder = _BINDERS.get(node_type)
@@ -144,20 +148,20 @@ class Model:
         out.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         return out
 
-    @staticmethod
-    def parent(node: ast.AST) -> Optional[ast.AST]:
-        return getattr(node, "_ll_parent", None)
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        return self.parents.get(id(node))
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
-        node = getattr(node, "_ll_parent", None)
+        parents = self.parents
+        node = parents.get(id(node))
         while node is not None:
             yield node
-            node = getattr(node, "_ll_parent", None)
+            node = parents.get(id(node))
 
     def statement_of(self, node: ast.AST) -> ast.AST:
         """The statement that holds ``node`` (the node itself when it is a statement)."""
         while node is not None and not isinstance(node, ast.stmt):
-            parent = getattr(node, "_ll_parent", None)
+            parent = self.parents.get(id(node))
             if parent is None:
                 return node
             node = parent
@@ -192,7 +196,7 @@ class Model:
         return isinstance(self.enclosing_function(node), ast.AsyncFunctionDef)
 
     def enclosing_class(self, func: ast.AST) -> Optional[ast.ClassDef]:
-        parent = getattr(func, "_ll_parent", None)
+        parent = self.parents.get(id(func))
         return parent if isinstance(parent, ast.ClassDef) else None
 
     def params(self, func: ast.AST) -> List[ast.arg]:
@@ -246,7 +250,7 @@ class Model:
             if before:
                 last = before[-1]
                 # a binding inside a branch or loop does not shadow the earlier ones
-                if _same_block(last.node, node) or len(before) == 1:
+                if _same_block(self.parents, last.node, node) or len(before) == 1:
                     return [last]
                 return before
         return found
@@ -611,16 +615,17 @@ def _in_outer_field(scope_node: ast.AST, child: ast.AST) -> bool:
     return False
 
 
-def _same_block(binding_node: ast.AST, use: ast.AST) -> bool:
+def _same_block(parents: Dict[int, Optional[ast.AST]], binding_node: ast.AST, use: ast.AST) -> bool:
     """Whether the binding statement sits in the same statement list as an ancestor of ``use``."""
-    parent = getattr(binding_node, "_ll_parent", None)
+    parent = parents.get(id(binding_node))
     if parent is None:
         return True
-    node = use
+    node: Optional[ast.AST] = use
     while node is not None:
-        if getattr(node, "_ll_parent", None) is parent:
+        up = parents.get(id(node))
+        if up is parent:
             return True
-        node = getattr(node, "_ll_parent", None)
+        node = up
     return False
 
 
