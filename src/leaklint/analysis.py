@@ -176,7 +176,6 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
         return result
     result.digest = digest_of(source.raw)
     t1 = clock()
-    extra_ignores = [code for glob, codes in settings.per_file_ignores.items() if _glob_match(display, glob) for code in codes]
     if skips_file(source.text):
         result.timings = {"read": t1 - t0}
         return result
@@ -192,6 +191,21 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
         result.findings.append(_diagnostic(display, "LL001", f"could not parse: {msg}", 1, 1, settings))
         return result
     t2 = clock()
+    return analyse_tree(tree, source, display, settings, catalogue, module, is_package, project_modules,
+                        result, timings, {"read": t1 - t0, "parse": t2 - t1})
+
+
+def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Settings, catalogue: Catalogue,
+                 module: str = "", is_package: bool = False, project_modules: Sequence[str] = (),
+                 result: Optional[FileResult] = None, timings: bool = False,
+                 phase: Optional[Dict[str, float]] = None) -> FileResult:
+    """Run every checker over a tree already parsed from ``source``. Separate from ``analyse`` so
+    hosts that have parsed the file themselves (the flake8 plugin) do not parse it twice."""
+    clock = time.perf_counter
+    result = result if result is not None else FileResult(display)
+    phase = dict(phase or {})
+    extra_ignores = [code for glob, codes in settings.per_file_ignores.items() if _glob_match(display, glob) for code in codes]
+    t2 = clock()
     catalogue_returns = catalogue.section("types", "returns")
     try:
         model = Model(tree, module, is_package, project_modules, catalogue_returns)
@@ -201,7 +215,7 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
     t3 = clock()
     ctx = FileContext(display, source, tree, model, settings, catalogue, extra_ignores)
     result.summary = module_summary(model)
-    phase: Dict[str, float] = {"read": t1 - t0, "parse": t2 - t1, "model": t3 - t2}
+    phase["model"] = t3 - t2
     for checker in make_checkers():
         tc = clock()
         if not any(ctx.enabled(code) for code in checker.codes):

@@ -1,0 +1,1 @@
+"""Hosts that run leaklint inside another tool (flake8)."""
