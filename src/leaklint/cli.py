@@ -62,9 +62,13 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (default: CPU count).")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--stdin-filename", help="The path to report for source read from stdin (`-`).")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file.")
+@click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
+              help="Report only findings on lines changed since git revision REV (and in untracked files).")
 def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, output_file, fix,
           unsafe_fixes, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
-          stdin_filename) -> None:
+          stdin_filename, baseline, write_baseline, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
     from leaklint.runner import CheckOptions, run_check
 
@@ -73,7 +77,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
         extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
         fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
-        stdin_filename=stdin_filename,
+        stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
     )
     sys.exit(run_check(options))
 

@@ -7,7 +7,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import click
 
@@ -39,6 +39,9 @@ class CheckOptions:
     jobs: int = 0
     quiet: bool = False
     stdin_filename: Optional[str] = None
+    baseline: Optional[str] = None
+    write_baseline: Optional[str] = None
+    diff_only: Optional[str] = None
 
 
 def _error(message: str) -> int:
@@ -80,10 +83,40 @@ def make_jobs(options: CheckOptions, settings: Settings) -> List[Job]:
     return jobs
 
 
+def only_new_findings(options: CheckOptions) -> Optional[Callable[[List[Finding]], List[Finding]]]:
+    """``--baseline`` and ``--diff-only`` narrow the report to what is new; internal errors always show."""
+    steps: List[Callable[[List[Finding]], List[Finding]]] = []
+    if options.baseline:
+        from leaklint.baseline import load_baseline, new_findings
+
+        recorded = load_baseline(options.baseline)
+        steps.append(lambda fs: new_findings(fs, recorded, options.baseline))
+    if options.diff_only:
+        from leaklint.gitdiff import changed_lines
+
+        changed = changed_lines(options.diff_only)
+        steps.append(lambda fs: [f for f in fs if f.code == "LL002" or changed.contains(f.path, f.line)])
+    if not steps:
+        return None
+
+    def narrow(findings: List[Finding]) -> List[Finding]:
+        for step in steps:
+            findings = step(findings)
+        return findings
+    return narrow
+
+
 def run_check(options: CheckOptions) -> int:
     try:
         settings = resolve_settings(options)
     except ConfigError as exc:
+        return _error(str(exc))
+    from leaklint.baseline import BaselineError
+    from leaklint.gitdiff import GitDiffError
+
+    try:
+        narrow = only_new_findings(options)
+    except (BaselineError, GitDiffError) as exc:
         return _error(str(exc))
     try:
         jobs = make_jobs(options, settings)
@@ -92,6 +125,15 @@ def run_check(options: CheckOptions) -> int:
     stdin_mode = any(j.raw is not None for j in jobs)
     use_cache = options.use_cache and not stdin_mode
     result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
+    if options.write_baseline:
+        from leaklint.baseline import write_baseline
+
+        try:
+            count = write_baseline(result.findings, options.write_baseline)
+        except OSError as exc:
+            return _error(f"{options.write_baseline}: cannot write: {exc.strerror}")
+        click.echo(f"leaklint: recorded {count} findings in {options.write_baseline}", err=True)
+        return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
     findings = result.findings
     fixed_count = 0
     diff_text = ""
@@ -110,6 +152,8 @@ def run_check(options: CheckOptions) -> int:
         from leaklint.fixes.session import attach_edits
 
         findings = attach_edits(findings, result)
+    if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
+        findings = narrow(findings)
     if options.timings:
         for name, seconds in result.timings.items():
             click.echo(f"timing: {name:<16} {seconds * 1000:9.1f} ms", err=True)
