@@ -171,7 +171,7 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
     try:
         source = decode(display, raw) if raw is not None else read_source(path)
     except SourceError as exc:
-        result.findings.append(_diagnostic(display, "LL001", exc.message, exc.line, exc.column, settings))
+        _add_diagnostic(result, display, "LL001", exc.message, exc.line, exc.column, settings)
         result.cacheable = False
         return result
     result.digest = digest_of(source.raw)
@@ -184,11 +184,11 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
-        result.findings.append(_diagnostic(display, "LL001", f"could not parse: {exc.msg}", line, col, settings))
+        _add_diagnostic(result, display, "LL001", f"could not parse: {exc.msg}", line, col, settings)
         return result
     except (RecursionError, MemoryError, ValueError) as exc:
         msg = "too deeply nested" if isinstance(exc, (RecursionError, MemoryError)) else str(exc)
-        result.findings.append(_diagnostic(display, "LL001", f"could not parse: {msg}", 1, 1, settings))
+        _add_diagnostic(result, display, "LL001", f"could not parse: {msg}", 1, 1, settings)
         return result
     t2 = clock()
     return analyse_tree(tree, source, display, settings, catalogue, module, is_package, project_modules,
@@ -210,7 +210,7 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
     try:
         model = Model(tree, module, is_package, project_modules, catalogue_returns)
     except RecursionError:
-        result.findings.append(_diagnostic(display, "LL001", "could not analyse: too deeply nested", 1, 1, settings))
+        _add_diagnostic(result, display, "LL001", "could not analyse: too deeply nested", 1, 1, settings)
         return result
     t3 = clock()
     ctx = FileContext(display, source, tree, model, settings, catalogue, extra_ignores)
@@ -280,6 +280,13 @@ def project_deps(imports: Sequence[str], module_set) -> List[str]:
 def _glob_match(path: str, glob: str) -> bool:
     path = path.replace("\\", "/")
     return fnmatch(path, glob) or fnmatch(path.rsplit("/", 1)[-1], glob) or fnmatch(path, "*/" + glob)
+
+
+def _add_diagnostic(result: FileResult, path: str, code: str, message: str, line: int, col: int,
+                    settings: Settings) -> None:
+    # file diagnostics are on by default; an explicit `ignore = ["LL001"]` still silences them
+    if settings.is_enabled(code):
+        result.findings.append(_diagnostic(path, code, message, line, col, settings))
 
 
 def _diagnostic(path: str, code: str, message: str, line: int, col: int, settings: Settings) -> Finding:

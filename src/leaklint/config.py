@@ -119,13 +119,16 @@ def load_settings(config_path: Optional[Path], search_from: Optional[Path] = Non
     config_path = Path(config_path)
     try:
         with open(config_path, "rb") as handle:
-            data = tomllib.load(handle)
+            text = handle.read().decode("utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{config_path}: is a directory, expected a TOML file") from None
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{config_path}: invalid TOML: {_toml_position(str(exc), text)}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{config_path}: invalid TOML: not UTF-8 ({exc.reason})") from None
     prefix = "tool.leaklint"
@@ -138,6 +141,14 @@ def load_settings(config_path: Optional[Path], search_from: Optional[Path] = Non
     settings.config_path = str(config_path)
     apply_table(settings, table, where)
     return settings
+
+
+def _toml_position(message: str, text: str) -> str:
+    """tomllib says "at end of document" for unclosed brackets and strings; give its line:column."""
+    if message.endswith("(at end of document)"):
+        lines = text.split("\n")
+        message = message[:-1] + f", line {len(lines)}, column {len(lines[-1]) + 1})"
+    return message
 
 
 def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> None:
