@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Sequence
+from urllib.parse import quote
 
 from leaklint import __version__
 from leaklint.findings import Finding
@@ -20,7 +21,8 @@ def _uri(path: str, root: str) -> str:
         rel = absolute
     if rel.startswith(".."):
         rel = absolute
-    return rel.replace(os.sep, "/").replace(" ", "%20")
+    # a URI reference: spaces, non-ASCII, `%` and `#` must be percent-encoded
+    return quote(rel.replace(os.sep, "/"), safe="/")
 
 
 def render(findings: Sequence[Finding], *, root: str = ".", **_: object) -> str:
@@ -77,7 +79,7 @@ def render(findings: Sequence[Finding], *, root: str = ".", **_: object) -> str:
                 "name": "leaklint", "version": __version__, "semanticVersion": __version__,
                 "rules": driver_rules,
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + os.path.abspath(root).replace(os.sep, "/").replace(" ", "%20") + "/"}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": "file://" + quote(os.path.abspath(root).replace(os.sep, "/"), safe="/") + "/"}},
             "results": results,
         }],
     }

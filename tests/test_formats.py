@@ -1,0 +1,124 @@
+"""Output formats: text, JSON, GitHub workflow commands and schema-valid SARIF 2.1.0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from click.testing import CliRunner
+
+from leaklint.cli import main
+from leaklint.findings import Edit, Finding, Fix
+from leaklint.report import github, json_format, sarif, text
+
+REPO = Path(__file__).resolve().parents[1]
+SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def sarif_validator():
+    if not SARIF_SCHEMA.exists():
+        pytest.skip("../shared/schemas/sarif-schema-2.1.0.json is not present here (CI always has it)")
+    import jsonschema
+
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def tricky_findings():
+    fix = Fix("Add `timeout=10`", "unsafe", (("add_keyword", (5, 11, 5, 28), "timeout", "10"),),
+              (Edit(5, 28, 5, 28, ", timeout=10"),))
+    return [
+        Finding("dir, with: odd/ü x.py", 5, 12, 5, 29, "LL101", "100% sure\r\nsecond line", fix, "abcd"),
+        Finding("plain.py", 1, 1, 1, 1, "LL001", "could not parse: invalid syntax"),
+    ]
+
+
+# --------------------------------------------------------------------------- SARIF
+def test_sarif_from_the_cli_validates_and_carries_fixes(tmp_path):
+    validator = sarif_validator()
+    Path("svc dir").mkdir()
+    Path("svc dir/app.py").write_text(HAZARD, encoding="utf-8")
+    Path("broken.py").write_text("def f(:\n", encoding="utf-8")
+    result = run("check", "--format", "sarif", "svc dir", "broken.py")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    errors = sorted(validator.iter_errors(doc), key=str)
+    assert not errors, "\n".join(e.message for e in errors[:5])
+    run_ = doc["runs"][0]
+    rules = run_["tool"]["driver"]["rules"]
+    ll101 = next(r for r in rules if r["id"] == "LL101")
+    assert ll101["name"] == "blocking-call-without-timeout"
+    assert ll101["shortDescription"]["text"] and ll101["fullDescription"]["text"] and ll101["help"]["text"]
+    by_rule = {r["ruleId"]: r for r in run_["results"]}
+    assert set(by_rule) == {"LL001", "LL101"}
+    hazard = by_rule["LL101"]
+    assert rules[hazard["ruleIndex"]]["id"] == "LL101"
+    location = hazard["locations"][0]["physicalLocation"]
+    assert unquote(location["artifactLocation"]["uri"]) == "svc dir/app.py"
+    assert location["region"] == {"startLine": 5, "startColumn": 12, "endLine": 5, "endColumn": 29}
+    (replacement,) = hazard["fixes"][0]["artifactChanges"][0]["replacements"]
+    assert replacement["insertedContent"]["text"].strip(", ") == "timeout=10"
+
+
+def test_sarif_of_tricky_paths_validates_and_round_trips():
+    validator = sarif_validator()
+    doc = json.loads(sarif.render(tricky_findings(), root="."))
+    assert not list(validator.iter_errors(doc))
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]]
+    assert [unquote(u) for u in uris] == ["dir, with: odd/ü x.py", "plain.py"]
+    assert all(" " not in u and "ü" not in u for u in uris)
+
+
+def test_sarif_with_no_findings_validates():
+    validator = sarif_validator()
+    doc = json.loads(sarif.render([], root="."))
+    assert not list(validator.iter_errors(doc))
+    assert doc["runs"][0]["results"] == []
+
+
+# --------------------------------------------------------------------------- GitHub
+def test_github_escapes_message_and_properties():
+    out = github.render(tricky_findings())
+    first, second = out.splitlines()
+    assert first == (
+        "::error file=dir%2C with%3A odd/ü x.py,line=5,col=12,endLine=5,endColumn=29,"
+        "title=leaklint LL101::LL101 100%25 sure%0D%0Asecond line"
+    )
+    assert second == "::error file=plain.py,line=1,col=1,endLine=1,endColumn=1,title=leaklint LL001::" \
+                     "LL001 could not parse: invalid syntax"
+
+
+def test_github_escaping_is_reversible():
+    for value in ["a%0A", "50%", "x\ny", "a,b:c", "%25"]:
+        escaped = github.escape_property(value)
+        assert "\n" not in escaped and "," not in escaped and ":" not in escaped
+        assert unquote(escaped) == value
+
+
+# --------------------------------------------------------------------------- JSON and text
+def test_json_round_trips_every_field():
+    data = json.loads(json_format.render(tricky_findings()))
+    assert data[0]["path"] == "dir, with: odd/ü x.py"
+    assert data[0]["message"] == "100% sure\r\nsecond line"
+    assert data[0]["fix"] == {"safety": "unsafe", "description": "Add `timeout=10`",
+                              "edits": [{"line": 5, "column": 28, "end_line": 5, "end_column": 28,
+                                         "content": ", timeout=10"}]}
+    assert data[1]["fix"] is None and data[1]["name"] == "file-not-analysed"
+
+
+def test_text_marks_fixable_and_summarises():
+    out = text.render(tricky_findings(), statistics=False, quiet=False)
+    lines = out.splitlines()
+    assert lines[0].startswith("dir, with: odd/ü x.py:5:12: LL101 [*unsafe] 100% sure")
+    assert "Found 2 findings (1 fixable)." in lines
+    assert text.render([], quiet=False) == "All checks passed.\n"
+    assert text.render([], quiet=True) == ""
