@@ -1,0 +1,168 @@
+"""LL2xx: telemetry cardinality, traced from request to metric.
+
+- LL201 unbounded-metric-label (``ll201``): an unbounded value reaches a label, attribute or tag.
+- LL202 unbounded-label-name (``ll202``): a metric declared with a label that is unbounded by name.
+- LL203 dynamic-metric-name (``ll203``): a metric name built from an unbounded value.
+
+Sinks come from ``rules/metrics.toml`` (``sinks``), sources and sanitizers from
+``rules/telemetry-sources.toml`` through ``semantic.taint``. ``visit_Call`` rejects a call on its
+method name before asking the model anything; taint is computed only for sink arguments.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, FrozenSet, Optional
+
+from leaklint.checks.base import Checker, Option
+from leaklint.checks.cardinality import ll201, ll202, ll203
+from leaklint.checks.cardinality.ll201 import LL201
+from leaklint.checks.cardinality.ll202 import LL202
+from leaklint.checks.cardinality.ll203 import LL203
+from leaklint.checks.cardinality.sinks import SinkCatalogue, argument, instrument_of, label_names, metric_class, metric_of
+from leaklint.semantic.taint import Taint, TaintAnalysis, TaintConfig, describe
+
+
+def resolve_sink(index, metric: str, label: int, helper: str) -> Optional[Dict[str, Any]]:
+    """A deferred LL201/LL203 holds when the metric (if imported) is one and the helper (if any)
+    returns an unbounded value; the fields complete the message."""
+    fields: Dict[str, Any] = {"label": f"#{label + 1}"}
+    if metric:
+        facts = index.lookup(metric)
+        if not facts or not (facts.get("metric") or facts.get("instrument")):
+            return None
+        names = (facts.get("metric") or {}).get("labels") or []
+        if 0 <= label < len(names) and names[label] != "?":
+            fields["label"] = names[label]
+    if helper:
+        facts = index.lookup(helper)
+        returned = facts.get("unbounded-return") if facts else None
+        if not returned:
+            return None
+        fields["source"] = returned["source"]
+        fields["where"] = f"line {returned['line']} of `{returned['module']}`"
+    return fields
+
+
+class CardinalityChecker(Checker):
+    family = "cardinality"
+    rules = (LL201, LL202, LL203)
+    options = {
+        "sanitizers": Option("list[str]", [], "Qualified names of functions whose result is a bounded value."),
+    }
+    resolvers = {"cardinality-sink": resolve_sink}
+
+    def begin(self, ctx) -> None:
+        self.sinks = SinkCatalogue(ctx.catalogue)
+        self.analysis = TaintAnalysis(ctx.model, TaintConfig(ctx.catalogue["telemetry-sources"],
+                                                             ctx.option("cardinality", "sanitizers")))
+        self.class_aliases = self._metric_class_aliases(ctx.model)
+        self.check_labels = ctx.enabled("LL201")
+        self.check_names = ctx.enabled("LL203")
+        self.check_declarations = ctx.enabled("LL202")
+
+    def _metric_class_aliases(self, model) -> FrozenSet[str]:
+        """Local names imported as metric classes (``from prometheus_client import Counter as C``)."""
+        names = set()
+        for node in model.nodes.get(ast.ImportFrom, ()):
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in self.sinks.metric_classes:
+                    names.add(alias.asname or alias.name)
+        return frozenset(names)
+
+    def visit_Call(self, node: ast.Call, ctx) -> None:
+        func = node.func
+        sinks = self.sinks
+        if isinstance(func, ast.Attribute):
+            attr = func.attr
+            if attr in sinks.label_methods:
+                if self.check_labels and (node.args or node.keywords):
+                    self._labels(node, ctx)
+            elif attr in sinks.instrument_methods:
+                if self.check_labels and (len(node.args) > 1 or node.keywords):
+                    self._attributes(node, ctx)
+            elif attr in sinks.class_names:
+                self._declaration(node, ctx)
+            elif attr in sinks.factories:
+                self._factory(node, ctx)
+            if attr in sinks.tag_methods and (node.keywords or (node.args and not isinstance(node.args[0], ast.Constant))):
+                self._statsd(node, ctx)
+        elif isinstance(func, ast.Name) and func.id in self.class_aliases:
+            self._declaration(node, ctx)
+
+    # ------------------------------------------------------------------ sinks
+    def _labels(self, node: ast.Call, ctx) -> None:
+        receiver = node.func.value  # type: ignore[attr-defined]
+        metric = metric_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
+        if metric is not None:
+            ll201.report(ctx, self.analysis, node, metric, ll201.label_pairs(self.analysis, node), "label")
+
+    def _attributes(self, node: ast.Call, ctx) -> None:
+        receiver = node.func.value  # type: ignore[attr-defined]
+        found = instrument_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
+        if found is None:
+            return
+        metric, entry = found
+        if node.func.attr not in entry.get("methods", [node.func.attr]):  # type: ignore[attr-defined]
+            return
+        ll201.report(ctx, self.analysis, node, metric, ll201.attribute_pairs(self.analysis, node, entry), "attribute")
+
+    def _statsd(self, node: ast.Call, ctx) -> None:
+        target = ctx.model.call_target(node)
+        entry = self.sinks.tag_targets.get(target or "")
+        if entry is None:
+            return
+        receiver = node.func.value  # type: ignore[attr-defined]
+        if self.check_labels:
+            pairs = ll201.tag_pairs(self.analysis, node, entry)
+            ll201.report(ctx, self.analysis, node, ll201.Metric(ctx.segment(receiver)), pairs, "tag")
+        name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
+        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+            ll203.check(ctx, self.analysis, node, name, "statsd metric")
+
+    def _declaration(self, node: ast.Call, ctx) -> None:
+        found = metric_class(ctx.model, self.sinks, node)
+        if found is None:
+            return
+        _cls, entry = found
+        if self.check_declarations:
+            stmt = ctx.model.statement_of(node)
+            display = _assigned_name(stmt, ctx) or ctx.segment(node.func)
+            ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names)
+        name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
+        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+            ll203.check(ctx, self.analysis, node, name, "metric")
+
+    def _factory(self, node: ast.Call, ctx) -> None:
+        entry = self.sinks.factories[node.func.attr]  # type: ignore[attr-defined]
+        name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
+        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+            ll203.check(ctx, self.analysis, node, name, "instrument")
+
+    # ------------------------------------------------------------------ project index
+    def summarize(self, ctx) -> Dict[str, Dict[str, Any]]:
+        """Metrics and instruments declared at module level, and functions returning an unbounded value."""
+        out: Dict[str, Dict[str, Any]] = {}
+        model = ctx.model
+        for name, bindings in model.module_scope.bindings.items():
+            b = bindings[-1]
+            if b.kind == "assign" and isinstance(b.value, ast.Call):
+                found = metric_class(model, self.sinks, b.value)
+                if found is not None:
+                    out[name] = {"metric": {"labels": label_names(model, b.value, found[1])}}
+                elif isinstance(b.value.func, ast.Attribute) and b.value.func.attr in self.sinks.factories:
+                    out[name] = {"instrument": True}
+            elif b.kind == "def":
+                summary = self.analysis.summarize_function(b.node)
+                if isinstance(summary, Taint):
+                    out[name] = {"unbounded-return": {"source": describe(summary, ctx.segment),
+                                                      "line": summary.line, "module": model.module}}
+        return out
+
+
+def _assigned_name(stmt: ast.AST, ctx) -> Optional[str]:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        return ctx.segment(stmt.targets[0])
+    if isinstance(stmt, ast.AnnAssign):
+        return ctx.segment(stmt.target)
+    return None

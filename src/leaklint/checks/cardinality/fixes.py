@@ -1,0 +1,52 @@
+"""The unsafe LL201 fix: swap a request's raw path for the framework's matched route template.
+
+Each replacement keeps a fallback for requests that matched no route (404s, middleware running
+before routing), so the label stays bounded and the code never raises on ``None``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional, Tuple
+
+from leaklint.findings import UNSAFE, Fix
+from leaklint.semantic.taint import Taint, TaintAnalysis
+
+UNMATCHED = '"<unmatched>"'
+
+
+def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str, Tuple]]:
+    """``(description, op)`` replacing the raw path at the source, when the framework has a route."""
+    node = taint.node
+    if taint.kind != "request" or not isinstance(node, ast.Attribute):
+        return None
+    framework = taint.framework
+    base = node.value
+    if framework == "flask" and node.attr == "path":
+        code = f'getattr({ctx.segment(base)}.url_rule, "rule", {UNMATCHED})'
+        what = "the matched Flask rule"
+    elif framework == "django" and node.attr in ("path", "path_info"):
+        code = f'getattr({ctx.segment(base)}.resolver_match, "route", {UNMATCHED})'
+        what = "the matched Django route"
+    elif framework == "starlette" and node.attr == "path" and isinstance(base, ast.Attribute) and base.attr == "url":
+        code = f'getattr({ctx.segment(base.value)}.scope.get("route"), "path", {UNMATCHED})'
+        what = "the matched route's path template"
+    else:
+        return None
+    if analysis.request_framework(base if framework != "starlette" else base.value) != framework:  # type: ignore[union-attr]
+        return None
+    return what, ("replace", ctx.node_range(node), code)
+
+
+def make_fix(parts) -> Optional[Fix]:
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    seen, ops, whats = set(), [], []
+    for what, op in parts:
+        if op[1] in seen:
+            continue
+        seen.add(op[1])
+        ops.append(op)
+        whats.append(what)
+    return Fix(f"Label with {whats[0]} instead of the raw path", UNSAFE, tuple(ops))

@@ -1,0 +1,179 @@
+"""LL201 unbounded-metric-label: an unbounded value reaches a metric label, attribute or tag."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, List, Optional, Tuple
+
+from leaklint.checks.base import Rule
+from leaklint.checks.cardinality import fixes
+from leaklint.checks.cardinality.sinks import Metric, argument
+from leaklint.semantic.taint import External, Taint, TaintAnalysis, Value, describe
+
+LL201 = Rule(
+    code="LL201",
+    name="unbounded-metric-label",
+    family="cardinality",
+    summary="A metric label, attribute or tag gets an unbounded value (a path, a user id, a header).",
+    fix="sometimes",
+    doc="""
+## What it finds
+A value that can take unboundedly many distinct values reaching a metric's labels:
+prometheus_client `.labels(...)` (positional or keyword, on a metric created in the module, stored
+on `self`, or imported from another module of the project under any alias), the attributes of an
+OpenTelemetry instrument's `.add()`/`.record()`/`.set()` (including a dict built up before the
+call), and statsd/DogStatsd `tags=[...]`.
+
+Unbounded values are request data (Flask `request.path/args/headers/...`, Django `request.path`,
+`get_full_path()`, `META`, `GET`..., Starlette/FastAPI `request.url.path`, `headers`,
+`query_params`, `path_params`, `client.host`, route path parameters and `Query`/`Header`
+parameters, aiohttp `request.path`, `match_info`...), identifier-like names (`*_id`, `user`,
+`email`, `ip`, `session`, `token`, `uuid`...), `uuid4()`, `time.time()`, `datetime.now()`, `id()`,
+`hash()`, `str(exc)`, `repr(exc)`, `traceback.format_exc()`. The value is traced through
+assignments, augmented assignments, f-strings, `%`, `.format`, `+`, string methods, containers
+(literals, `append`, `update`, copies, item assignment), branches (tainted on any path) and helper
+functions of the project that return such a value (in the same module or another one).
+
+Bounded values are never reported: `request.method`, status codes and `status // 100` buckets,
+Flask `request.url_rule.rule` and `request.endpoint`, Django `request.resolver_match.route` /
+`view_name` / `url_name`, `type(exc).__name__`, `len()`, `bool()`, constants, module and class
+constants (enum members), lookups in constant dicts (`LABELS[x]`, `LABELS.get(x, "other")`),
+allow-listed values (`x if x in ALLOWED else "other"`), configured sanitizer functions and helpers
+whose every `return` is bounded.
+
+Not sinks: span attributes, log fields, exemplars and events; per-request values belong there.
+A `.labels()` method on an object that is not a metric is not a sink.
+
+Known limits: a metric passed in as a parameter or kept in a container is not recognised; a
+helper of another module that only passes its argument through is not followed (its result is
+treated as unknown); identifier-like *attribute* names (`event.room_id`) are taken at their word.
+
+## Why it hurts in production
+Every distinct label value creates a new time series. A label fed `X-User-ID` on a service with
+50,000 users makes 50,000 series for one metric; with a second label the product explodes. The
+TSDB's index and memory grow until queries time out, and the exporter's own memory and GC pauses
+degrade the service it monitors. prometheus_client has no cap; the OpenTelemetry SDK's cardinality
+limit silently folds the excess into an overflow series, so the dashboards undercount.
+
+## Example
+```python
+from flask import request
+from prometheus_client import Counter
+
+REQUESTS = Counter("http_requests_total", "Requests", ["path", "user"])
+
+def after_request(response):
+    REQUESTS.labels(request.path, request.headers["X-User-ID"]).inc()
+    return response
+```
+
+## Use instead
+```python
+def after_request(response):
+    route = getattr(request.url_rule, "rule", "<unmatched>")
+    REQUESTS.labels(route, response.status_code // 100).inc()
+    return response
+```
+Keep per-request correlation in exemplars or span attributes, per-user analytics in an event
+pipeline, and bound anything else with an allow-list (`x if x in KNOWN else "other"`) or a
+bucketing helper (configure it under `sanitizers`).
+
+## Fix safety
+Unsafe, and only where the framework has a bounded equivalent of the raw path: Flask
+`request.path` becomes `getattr(request.url_rule, "rule", "<unmatched>")`, Django `request.path`
+becomes `getattr(request.resolver_match, "route", "<unmatched>")`, Starlette/FastAPI
+`request.url.path` becomes `getattr(request.scope.get("route"), "path", "<unmatched>")`. The
+label's values change (dashboards and alerts keyed on raw paths must follow), which is why the fix
+is unsafe. Elsewhere there is no fix.
+
+## Options
+- `[tool.leaklint.cardinality] sanitizers` (default `[]`): qualified names of functions whose
+  result is bounded (`["myapp.metrics.bucket_path"]`).
+- `[tool.leaklint.telemetry-sources]` extends the sources and sanitizers catalogue
+  (`rules/telemetry-sources.toml`): `identifier-names`, `request-attributes`, `unbounded-calls`,
+  `sanitizer-calls`, ...
+- `[tool.leaklint.metrics]` extends the sinks catalogue (`rules/metrics.toml`): `metric-classes`,
+  `instrument-factories`, `tag-clients` (your own metric wrappers and statsd clients).
+""",
+)
+
+SERIES = "every distinct value creates a new time series"
+
+
+def escape(text: str) -> str:
+    """Literal text in a deferred message (which the engine formats with the resolver's fields)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+Pair = Tuple[Any, ast.AST, Value]  # (label name or index, value node, taint)
+
+
+def label_pairs(analysis: TaintAnalysis, call: ast.Call) -> List[Pair]:
+    """``.labels(a, b)`` and ``.labels(k=v, **kv)`` as (label, value, taint)."""
+    out: List[Pair] = []
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            out.append(("?", arg, analysis.taint_of(arg.value)))
+            break
+        out.append((i, arg, analysis.taint_of(arg)))
+    for kw in call.keywords:
+        if kw.arg is None:
+            out.extend((k if k is not None else "?", v, t) for k, v, t in analysis.entries(kw.value))
+        else:
+            out.append((kw.arg, kw.value, analysis.taint_of(kw.value)))
+    return out
+
+
+def attribute_pairs(analysis: TaintAnalysis, call: ast.Call, entry: Dict[str, Any]) -> List[Pair]:
+    node = argument(call, entry.get("attributes-position", 1), entry.get("attributes-keyword", "attributes"))
+    if node is None:
+        return []
+    return [(k if k is not None else "?", v, t) for k, v, t in analysis.entries(node)]
+
+
+def tag_pairs(analysis: TaintAnalysis, call: ast.Call, entry: Dict[str, Any]) -> List[Pair]:
+    keyword = entry.get("tags-keyword")
+    node = argument(call, None, keyword) if keyword else None
+    if node is None:
+        return []
+    elements = node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
+    return [(_tag_key(e), e, analysis.taint_of(e)) for e in elements]
+
+
+def _tag_key(node: ast.AST) -> str:
+    """``f"user:{uid}"`` -> ``user``."""
+    first = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
+    if isinstance(first, ast.Constant) and isinstance(first.value, str) and ":" in first.value:
+        return first.value.split(":", 1)[0]
+    return "?"
+
+
+def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: List[Pair], noun: str) -> None:
+    """One finding per sink call: the first unbounded label names it; fixes cover every label."""
+    bad = [(label, node, taint) for label, node, taint in pairs if isinstance(taint, (Taint, External))]
+    if not bad:
+        return
+    label, _node, taint = bad[0]
+    fix = fixes.make_fix(fixes.route_fix(t, analysis, ctx) for _l, _n, t in bad if isinstance(t, Taint))
+    deferred_label = isinstance(label, int) and bool(metric.qualname)
+    label_text = "{label}" if deferred_label else escape(_label_name(label, metric.labelnames))
+    head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
+    if isinstance(taint, Taint):
+        source = f"`{escape(describe(taint, ctx.segment))}` from line {taint.line}"
+    else:
+        source = f"`{escape(ctx.segment(taint.node) or taint.qualname)}`, which returns `{{source}}` ({{where}})"
+    message = f"{head}{source}: {SERIES}"
+    helper = taint.qualname if isinstance(taint, External) else ""
+    if metric.qualname or helper:
+        index = label if isinstance(label, int) else -1
+        ctx.defer("LL201", call, message, ("cardinality-sink", metric.qualname, index, helper), fix)
+    else:
+        ctx.report("LL201", call, message.replace("{{", "{").replace("}}", "}"), fix)
+
+
+def _label_name(label: Any, names: Optional[List[str]]) -> str:
+    if isinstance(label, int):
+        if names and label < len(names) and names[label] != "?":
+            return names[label]
+        return f"#{label + 1}"
+    return str(label)

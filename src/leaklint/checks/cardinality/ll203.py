@@ -1,0 +1,56 @@
+"""LL203 dynamic-metric-name: a metric name built from an unbounded value."""
+
+from __future__ import annotations
+
+import ast
+
+from leaklint.checks.base import Rule
+from leaklint.checks.cardinality.ll201 import escape
+from leaklint.semantic.taint import External, Taint, TaintAnalysis, describe
+
+LL203 = Rule(
+    code="LL203",
+    name="dynamic-metric-name",
+    family="cardinality",
+    summary="A metric name (prometheus, OpenTelemetry or statsd) is built from an unbounded value.",
+    doc="""
+## What it finds
+The name of a prometheus_client metric, of an OpenTelemetry instrument, or of a statsd/DogStatsd
+metric (`statsd.incr(f"api.{request.path}")`) built from an unbounded value: request data,
+identifiers, timestamps, exception messages (the sources of LL201, traced the same way). A name
+built from constants, configuration or a bounded value (`f"{PREFIX}_requests_total"`) is fine.
+
+## Why it hurts in production
+A metric name is a series of its own: a name per path or per user is the label explosion of
+LL201 without even the label to aggregate on. statsd backends create a new metric per name and
+bill per metric; prometheus_client raises on the second registration of a name, or leaks a
+collector per name when the registry is bypassed.
+
+## Example
+```python
+statsd.incr(f"api.{request.path}.hits")
+```
+
+## Use instead
+```python
+statsd.incr("api.hits", tags=[f"route:{request.url_rule.rule}"])
+```
+
+## Fix safety
+No fix.
+
+## Options
+The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rules/metrics.toml`).
+""",
+)
+
+
+def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
+    taint = analysis.taint_of(name)
+    if isinstance(taint, Taint):
+        ctx.report("LL203", call, f"{kind} name is built from `{describe(taint, ctx.segment)}` (line {taint.line}): "
+                                  "every distinct value creates a new metric")
+    elif isinstance(taint, External):
+        message = (f"{escape(kind)} name is built from `{escape(ctx.segment(taint.node) or taint.qualname)}`, which "
+                   "returns `{source}` ({where}): every distinct value creates a new metric")
+        ctx.defer("LL203", call, message, ("cardinality-sink", "", -1, taint.qualname))

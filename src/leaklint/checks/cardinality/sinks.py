@@ -1,0 +1,131 @@
+"""Which calls write a metric, and which object a sink call writes to (``rules/metrics.toml``).
+
+A ``.labels()`` call is a sink only when its receiver is known to be a metric: a metric class's
+constructor reached through the model's bindings (module global, local, ``self`` attribute), or a
+name imported from another project module, which the project index then confirms (``Metric.qualname``).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+from leaklint.semantic.model import Model
+
+
+@dataclass
+class Metric:
+    display: str  # how the code names it: `REQUESTS`, `self.latency`
+    labelnames: Optional[List[str]] = None
+    qualname: str = ""  # declared in another project module: the index must confirm it
+
+
+class SinkCatalogue:
+    """``rules/metrics.toml`` prepared for the cheap checks ``visit_Call`` makes first."""
+
+    def __init__(self, catalogue: Any):
+        self.metric_classes: Dict[str, Dict[str, Any]] = catalogue.section("metrics", "metric-classes")
+        self.factories: Dict[str, Dict[str, Any]] = catalogue.section("metrics", "instrument-factories")
+        self.tag_clients: Dict[str, Dict[str, Any]] = catalogue.section("metrics", "tag-clients")
+        self.label_methods: FrozenSet[str] = frozenset(
+            m for e in self.metric_classes.values() for m in e.get("label-methods", ["labels"]))
+        self.instrument_methods: Dict[str, List[str]] = {}
+        for factory, entry in self.factories.items():
+            for method in entry.get("methods", []):
+                self.instrument_methods.setdefault(method, []).append(factory)
+        self.tag_targets: Dict[str, Dict[str, Any]] = {}
+        for client, entry in self.tag_clients.items():
+            for method in entry.get("methods", []):
+                self.tag_targets[f"{client}.{method}"] = entry
+        self.tag_methods: FrozenSet[str] = frozenset(t.rsplit(".", 1)[1] for t in self.tag_targets)
+        self.class_names: FrozenSet[str] = frozenset(q.rsplit(".", 1)[1] for q in self.metric_classes)
+        self.class_modules: FrozenSet[str] = frozenset(q.rsplit(".", 1)[0] for q in self.metric_classes)
+        self.unbounded_label_names: Dict[str, str] = catalogue.section("metrics", "unbounded-label-names")
+
+
+def argument(call: ast.Call, position: Optional[int], keyword: Optional[str]) -> Optional[ast.AST]:
+    """The argument passed at ``position`` or as ``keyword`` (``None`` behind ``*args``)."""
+    if keyword:
+        for kw in call.keywords:
+            if kw.arg == keyword:
+                return kw.value
+    if position is not None and position < len(call.args):
+        if not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+            return call.args[position]
+    return None
+
+
+def metric_class(model: Model, sinks: SinkCatalogue, call: ast.Call) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """``(qualified class, catalogue entry)`` when ``call`` constructs a metric."""
+    func = call.func
+    last = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    if last is None:
+        return None
+    qn = model.qualname(func)
+    if qn is None:
+        return None
+    entry = sinks.metric_classes.get(qn)
+    return (qn, entry) if entry is not None else None
+
+
+def label_names(model: Model, call: ast.Call, entry: Dict[str, Any]) -> Optional[List[str]]:
+    """The declared label names, with ``?`` for the ones not written as constants."""
+    node = argument(call, entry.get("labelnames-position"), entry.get("labelnames-keyword"))
+    if node is None:
+        return []
+    if isinstance(node, ast.Name):
+        node = model.value_of(node) or node
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return None
+    out = []
+    for elt in node.elts:
+        if isinstance(elt, ast.Name):
+            elt = model.value_of(elt) or elt
+        out.append(elt.value if isinstance(elt, ast.Constant) and isinstance(elt.value, str) else "?")
+    return out
+
+
+def metric_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str, _depth: int = 0) -> Optional[Metric]:
+    """The metric ``expr`` holds, when the bindings or the project show it is one."""
+    if _depth > 5 or not isinstance(expr, (ast.Name, ast.Attribute)):
+        return None
+    values = model.values_of(expr)
+    for value in values:
+        if isinstance(value, ast.Call):
+            found = metric_class(model, sinks, value)
+            if found is not None:
+                return Metric(display, label_names(model, value, found[1]))
+        elif isinstance(value, (ast.Name, ast.Attribute)):
+            inner = metric_of(model, sinks, value, display, _depth + 1)
+            if inner is not None:
+                return inner
+    if values:
+        return None
+    qn = model.qualname(expr)
+    if qn is not None and model.is_project_name(qn):
+        return Metric(display, None, qn)
+    return None
+
+
+def instrument_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str,
+                  _depth: int = 0) -> Optional[Tuple[Metric, Dict[str, Any]]]:
+    """An OpenTelemetry instrument created by a meter factory (``meter.create_counter(...)``)."""
+    if _depth > 5 or not isinstance(expr, (ast.Name, ast.Attribute)):
+        return None
+    values = model.values_of(expr)
+    for value in values:
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+            entry = sinks.factories.get(value.func.attr)
+            if entry is not None:
+                return Metric(display), entry
+        elif isinstance(value, (ast.Name, ast.Attribute)):
+            inner = instrument_of(model, sinks, value, display, _depth + 1)
+            if inner is not None:
+                return inner
+    if values:
+        return None
+    qn = model.qualname(expr)
+    if qn is not None and model.is_project_name(qn):
+        return Metric(display, None, qn), {}
+    return None

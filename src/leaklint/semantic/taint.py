@@ -1,0 +1,670 @@
+"""Intraprocedural taint: does an expression carry an unbounded value, and from where?
+
+``TaintAnalysis.taint_of(expr)`` answers with one of:
+
+- ``Taint``: the value comes from an unbounded source (request data, an identifier-like name, a
+  fresh UUID or timestamp, an exception's text); it names the source node and its line.
+- ``CLEAN``: the value is bounded (a constant, a sanitizer's result, an allow-listed value...).
+- ``Params``: the value is one of the enclosing function's parameters (used for function summaries:
+  a helper that returns its argument passes the caller's taint through).
+- ``External``: the value is what a helper of another project module returns; the project index
+  decides (see ``summarize_function`` and the family's resolver).
+- ``None``: nothing is known; never reported.
+
+Propagation follows the model's bindings (``bindings_at`` gives every binding that can reach a use,
+so a value tainted on any branch is tainted), augmented assignments, f-strings, ``%``,
+``.format``, ``+``, method calls on a tainted receiver (string methods, copies), containers
+(literals, and the ``append``/``update``/item assignments made to a local container in the same
+function), comprehensions and helpers of the same module (through their summaries). The knowledge
+of sources and sanitizers is data: ``rules/telemetry-sources.toml``.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from leaklint.semantic.model import Binding, Model
+
+WEB_FRAMEWORKS = {"flask": "flask", "quart": "flask", "django": "django", "rest_framework": "django",
+                  "starlette": "starlette", "fastapi": "starlette", "aiohttp": "aiohttp", "tornado": "tornado"}
+# methods whose result is a flag or a count whatever the receiver holds
+_FLAG_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isidentifier",
+                           "islower", "isupper", "isspace", "isdecimal", "__contains__", "count", "find", "index",
+                           "rfind", "rindex", "__len__"})
+_MUTATORS = frozenset({"append", "extend", "update", "insert", "add", "setdefault", "appendleft"})
+_ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}|<(?:[^:<>]+:)?(\w+)>")
+_MAX_DEPTH = 40
+
+
+@dataclass(frozen=True)
+class Taint:
+    """An unbounded value: ``node`` is the source expression (in this file), ``what`` says what it is."""
+
+    node: ast.AST
+    what: str
+    kind: str = "value"  # request, identifier, call, exception, parameter, helper
+    framework: str = ""
+    text: str = ""  # set when the source is described rather than shown (helpers of other modules)
+
+    @property
+    def line(self) -> int:
+        return getattr(self.node, "lineno", 0)
+
+
+@dataclass(frozen=True)
+class Params:
+    """The value is (built from) these parameters of the enclosing function."""
+
+    indexes: FrozenSet[int]
+
+
+@dataclass(frozen=True)
+class External:
+    """The value is what project function ``qualname`` (another module) returns."""
+
+    qualname: str
+    node: ast.AST
+
+
+class _Clean:
+    def __repr__(self) -> str:
+        return "CLEAN"
+
+
+CLEAN = _Clean()
+Value = Union[Taint, Params, External, _Clean, None]
+
+
+def join(values: Iterable[Value]) -> Value:
+    """The value of an expression that may be any of ``values`` (tainted on any path wins)."""
+    external = None
+    params: FrozenSet[int] = frozenset()
+    unknown = False
+    seen = False
+    for value in values:
+        seen = True
+        if isinstance(value, Taint):
+            return value
+        if isinstance(value, External):
+            external = external or value
+        elif isinstance(value, Params):
+            params = params | value.indexes
+        elif value is None:
+            unknown = True
+    if external is not None:
+        return external
+    if params:
+        return Params(params)
+    if unknown or not seen:
+        return None if seen else CLEAN
+    return CLEAN
+
+
+def _globs(patterns: Iterable[str]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    exact, wild = set(), []
+    for p in patterns:
+        (wild.append(p) if any(c in p for c in "*?[") else exact.add(p))
+    return frozenset(exact), tuple(wild)
+
+
+def _match(name: str, compiled: Tuple[FrozenSet[str], Tuple[str, ...]]) -> bool:
+    exact, wild = compiled
+    return name in exact or any(fnmatch.fnmatchcase(name, p) for p in wild)
+
+
+class TaintConfig:
+    """The ``telemetry-sources`` catalogue, prepared for fast lookups."""
+
+    def __init__(self, sources: Mapping[str, Mapping[str, str]], sanitizers: Sequence[str] = ()):
+        self.request_globals = dict(sources.get("request-globals", {}))
+        self.request_classes = dict(sources.get("request-classes", {}))
+        self.request_parameters = dict(sources.get("request-parameters", {}))
+        self.request_attributes = dict(sources.get("request-attributes", {}))
+        self.bounded_attributes = _globs(sources.get("bounded-attributes", {}))
+        self.parameter_markers = dict(sources.get("parameter-markers", {}))
+        self.route_decorators = dict(sources.get("route-decorators", {}))
+        self.unbounded_calls = dict(sources.get("unbounded-calls", {}))
+        self.propagating_calls = frozenset(sources.get("propagating-calls", {}))
+        self.sanitizer_calls = frozenset(sources.get("sanitizer-calls", {})) | frozenset(sanitizers)
+        self.identifier_names = _globs(sources.get("identifier-names", {}))
+
+    def is_identifier_name(self, name: str) -> bool:
+        return _match(name.lstrip("_").lower(), self.identifier_names)
+
+    def is_bounded_attribute(self, attr: str) -> bool:
+        return _match(attr, self.bounded_attributes)
+
+
+class TaintAnalysis:
+    """Taint of expressions of one module, memoized per node."""
+
+    def __init__(self, model: Model, config: TaintConfig):
+        self.model = model
+        self.config = config
+        self._memo: Dict[int, Value] = {}
+        self._active: set = set()
+        self._mutations: Dict[int, Dict[str, List[Tuple[Optional[ast.AST], ast.AST]]]] = {}
+        self._summaries: Dict[int, Value] = {}
+        self.frameworks = self._module_frameworks()
+
+    # ------------------------------------------------------------------ entry points
+    def taint_of(self, expr: Optional[ast.AST]) -> Value:
+        if expr is None:
+            return None
+        key = id(expr)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active or len(self._active) > _MAX_DEPTH:
+            return None  # a cycle (``x = x + 1`` in a loop) adds nothing new
+        self._active.add(key)
+        try:
+            value = self._evaluate(expr)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = value
+        return value
+
+    def summarize_function(self, func: ast.AST) -> Value:
+        """What ``func`` returns: the join of its ``return`` values (``CLEAN`` when every one is
+        bounded: a sanitizer by its body; ``Params`` when it passes arguments through)."""
+        key = id(func)
+        if key in self._summaries:
+            return self._summaries[key]
+        self._summaries[key] = None  # recursion
+        returns = [node.value for node in self._own_nodes(func) if isinstance(node, ast.Return)]
+        if not returns or any(r is None for r in returns):
+            value: Value = None if not returns else join(
+                [CLEAN if r is None else self.taint_of(r) for r in returns])
+        else:
+            value = join(self.taint_of(r) for r in returns)
+        if _is_generator(self, func):
+            value = None
+        self._summaries[key] = value
+        return value
+
+    def entries(self, expr: ast.AST, _depth: int = 0) -> List[Tuple[Optional[str], ast.AST, Value]]:
+        """A mapping-like expression as ``(key, value node, taint)`` entries: dict literals,
+        ``dict(...)``, copies, ``{**base}``, and a local dict's item assignments and updates. An
+        entry with key ``None`` stands for values whose keys are unknown."""
+        if _depth > 6:
+            return [(None, expr, self.taint_of(expr))]
+        out: List[Tuple[Optional[str], ast.AST, Value]] = []
+        if isinstance(expr, ast.Dict):
+            for key, value in zip(expr.keys, expr.values):
+                if key is None:
+                    out.extend(self.entries(value, _depth + 1))
+                else:
+                    out.append((_key_text(key), value, self.taint_of(value)))
+            return out
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if isinstance(func, ast.Attribute) and func.attr == "copy" and not expr.args:
+                return self.entries(func.value, _depth + 1)
+            if self.model.qualname(func) == "builtins.dict":
+                for arg in expr.args:
+                    out.extend(self.entries(arg, _depth + 1))
+                for kw in expr.keywords:
+                    if kw.arg is None:
+                        out.extend(self.entries(kw.value, _depth + 1))
+                    else:
+                        out.append((kw.arg, kw.value, self.taint_of(kw.value)))
+                return out
+        if isinstance(expr, ast.Name):
+            values = self.model.values_of(expr)
+            if values:
+                for value in values:
+                    out.extend(self.entries(value, _depth + 1))
+                for key, value in self._mutations_of(expr):
+                    if isinstance(value, ast.Call):  # d.update(...)
+                        for arg in value.args:
+                            out.extend(self.entries(arg, _depth + 1))
+                        for kw in value.keywords:
+                            out.append((kw.arg, kw.value, self.taint_of(kw.value)))
+                    else:
+                        out.append((_key_text(key) if key is not None else None, value, self.taint_of(value)))
+                return out
+        return [(None, expr, self.taint_of(expr))]
+
+    # ------------------------------------------------------------------ evaluation
+    def _evaluate(self, expr: ast.AST) -> Value:
+        method = getattr(self, "_eval_" + type(expr).__name__, None)
+        if method is None:
+            return None
+        return method(expr)
+
+    def _eval_Constant(self, node: ast.Constant) -> Value:
+        return CLEAN
+
+    def _eval_JoinedStr(self, node: ast.JoinedStr) -> Value:
+        return join(self._as_text(v.value) if isinstance(v, ast.FormattedValue) else CLEAN for v in node.values)
+
+    def _eval_FormattedValue(self, node: ast.FormattedValue) -> Value:
+        return self._as_text(node.value)
+
+    def _eval_BinOp(self, node: ast.BinOp) -> Value:
+        if isinstance(node.op, ast.FloorDiv) and isinstance(node.right, ast.Constant):
+            return CLEAN  # ``status // 100``: a bucket
+        if isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str):
+            parts = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
+            return join(self._as_text(p) for p in parts)
+        return join((self._as_text(node.left), self._as_text(node.right)))
+
+    def _eval_BoolOp(self, node: ast.BoolOp) -> Value:
+        return join(self.taint_of(v) for v in node.values)
+
+    def _eval_Compare(self, node: ast.Compare) -> Value:
+        return CLEAN
+
+    def _eval_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        return CLEAN if isinstance(node.op, ast.Not) else self.taint_of(node.operand)
+
+    def _eval_IfExp(self, node: ast.IfExp) -> Value:
+        allowed = _allow_listed(node)
+        if allowed == "body":
+            return join((CLEAN, self.taint_of(node.orelse)))
+        if allowed == "orelse":
+            return join((self.taint_of(node.body), CLEAN))
+        return join((self.taint_of(node.body), self.taint_of(node.orelse)))
+
+    def _eval_Await(self, node: ast.Await) -> Value:
+        return self.taint_of(node.value)
+
+    def _eval_Starred(self, node: ast.Starred) -> Value:
+        return self.taint_of(node.value)
+
+    def _eval_NamedExpr(self, node: ast.NamedExpr) -> Value:
+        return self.taint_of(node.value)
+
+    def _eval_Dict(self, node: ast.Dict) -> Value:
+        return join([self.taint_of(k) for k in node.keys if k is not None] + [self.taint_of(v) for v in node.values])
+
+    def _eval_List(self, node: ast.AST) -> Value:
+        return join(self.taint_of(e) for e in node.elts)  # type: ignore[attr-defined]
+
+    _eval_Tuple = _eval_Set = _eval_List
+
+    def _eval_ListComp(self, node: ast.AST) -> Value:
+        return self.taint_of(node.elt)  # type: ignore[attr-defined]
+
+    _eval_SetComp = _eval_GeneratorExp = _eval_ListComp
+
+    def _eval_DictComp(self, node: ast.DictComp) -> Value:
+        return join((self.taint_of(node.key), self.taint_of(node.value)))
+
+    def _eval_Subscript(self, node: ast.Subscript) -> Value:
+        if self._constant_mapping(node.value):
+            return CLEAN  # ``LABELS[x]``: one of the dict's values, or KeyError
+        base = self.taint_of(node.value)
+        if isinstance(base, Taint) and base.kind == "request" and base.node is node.value:
+            return Taint(node, base.what, base.kind, base.framework)
+        if isinstance(base, Taint) and base.kind == "exception":
+            return None
+        return base
+
+    def _eval_Attribute(self, node: ast.Attribute) -> Value:
+        attr = node.attr
+        if self.config.is_bounded_attribute(attr):
+            return CLEAN
+        framework = self.request_framework(node.value)
+        if framework is not None:
+            what = self.config.request_attributes.get(attr)
+            return Taint(node, what, "request", framework) if what else None
+        base = self.taint_of(node.value)
+        if isinstance(base, Taint):
+            if base.kind == "exception":
+                return None
+            if base.kind == "request" and base.node is node.value:
+                return Taint(node, base.what, base.kind, base.framework)
+            return base
+        if isinstance(base, External):
+            return base
+        values = self.model.values_of(node) if isinstance(node.value, ast.Name) else []
+        if values:
+            return join(self.taint_of(v) for v in values)
+        if self.model.qualname(node) is not None:
+            return CLEAN  # a module attribute or class constant: fixed when the code is written
+        if self.config.is_identifier_name(attr):
+            return Taint(node, "an identifier", "identifier")
+        return None
+
+    def _eval_Name(self, node: ast.Name) -> Value:
+        bindings = self.model.bindings_at(node)
+        if not bindings:
+            return CLEAN if self.model.qualname(node) is not None else None
+        value = join(self._binding(b, node) for b in bindings)
+        if not isinstance(value, (Taint, External)):
+            mutations = self._mutations_of(node)
+            if mutations:
+                value = join([value] + [self.taint_of(v) for _k, v in mutations])
+        if value is None and self.config.is_identifier_name(node.id):
+            return Taint(node, "an identifier", "identifier")
+        return value
+
+    def _eval_Call(self, node: ast.Call) -> Value:
+        func = node.func
+        config = self.config
+        qn = self.model.qualname(func)
+        if qn is not None:
+            if qn in config.sanitizer_calls:
+                return CLEAN
+            what = config.unbounded_calls.get(qn)
+            if what is not None:
+                return Taint(node, what, "call")
+            if qn in config.propagating_calls:
+                text = qn in ("builtins.str", "builtins.repr", "builtins.format")
+                value = self._arguments(node, text=text)
+                if text and isinstance(value, Taint) and value.node in node.args:
+                    return Taint(node, value.what, value.kind, value.framework)
+                return value
+            summary = self._project_call(qn, node)
+            if summary is not False:
+                return summary  # type: ignore[return-value]
+        if isinstance(func, ast.Attribute):
+            attr = func.attr
+            if attr in _FLAG_METHODS:
+                return CLEAN
+            receiver = func.value
+            framework = self.request_framework(receiver)
+            if framework is not None:
+                what = config.request_attributes.get(attr)
+                return Taint(node, what, "request", framework) if what else None
+            if attr == "get" and self._constant_mapping(receiver):
+                return join(self.taint_of(a) for a in node.args[1:2]) if len(node.args) > 1 else CLEAN
+            base = self.taint_of(receiver)
+            if isinstance(base, Taint) and base.kind == "request" and base.node is receiver and attr == "get":
+                return Taint(node, base.what, base.kind, base.framework)
+            if attr in ("format", "join", "format_map"):
+                return join([self._as_text(receiver)] + [self._as_text(a) for a in node.args]
+                            + [self._as_text(k.value) for k in node.keywords])
+            if isinstance(base, Taint) and base.kind == "exception":
+                return None
+            if isinstance(base, (Taint, External)):
+                return base
+            if attr in _MUTATORS or qn is not None:
+                return None
+            self_call = self._method_summary(func, node)
+            if self_call is not False:
+                return self_call  # type: ignore[return-value]
+        return None
+
+    # ------------------------------------------------------------------ pieces
+    def _as_text(self, expr: ast.AST) -> Value:
+        """The taint of ``expr`` when it is formatted as text (where an exception's message shows)."""
+        value = self.taint_of(expr)
+        if isinstance(value, Taint) and value.kind == "exception":
+            return Taint(expr, "an exception message", "call")
+        return value
+
+    def _arguments(self, node: ast.Call, text: bool = False) -> Value:
+        parts = list(node.args) + [k.value for k in node.keywords]
+        if not parts:
+            return CLEAN
+        return join(self._as_text(p) if text else self.taint_of(p) for p in parts)
+
+    def _binding(self, b: Binding, use: ast.Name) -> Value:
+        kind = b.kind
+        if kind in ("def", "class"):
+            return CLEAN
+        if kind == "import" or kind == "global":
+            return None
+        if kind == "param":
+            return self._param(b)
+        if kind == "except":
+            return Taint(use, "an exception message", "exception")
+        if kind == "augassign":
+            earlier = [x for x in (b.scope.bindings.get(b.name, []) if b.scope else []) if x.line < b.line]
+            node = b.node
+            return join([self._as_text(node.value)] + [self._binding(x, use) for x in earlier[-3:]])  # type: ignore[attr-defined]
+        if kind == "for":
+            iterable = b.value if b.value is not None else getattr(b.node, "iter", None)
+            return self.taint_of(iterable)
+        if b.value is not None:
+            return self.taint_of(b.value)
+        value = getattr(b.node, "value", None)  # tuple unpacking of a non-literal
+        return self.taint_of(value) if isinstance(value, ast.AST) else None
+
+    def _param(self, b: Binding) -> Value:
+        func = b.scope.node if b.scope is not None else None
+        arg = b.node
+        name = b.name
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        marker = self._param_marker(func, arg)  # type: ignore[arg-type]
+        if marker is not None:
+            return Taint(arg, marker, "parameter")
+        route = self._route_template(func, name)
+        if route is not None:
+            return Taint(arg, f"a path parameter of route `{route}`", "parameter")
+        if self.config.is_identifier_name(name):
+            return Taint(arg, "an identifier", "identifier")
+        params = self.model.params(func)
+        for i, p in enumerate(params):
+            if p is arg:
+                return Params(frozenset({i}))
+        return None
+
+    def _param_marker(self, func: ast.AST, arg: ast.arg) -> Optional[str]:
+        """``q: str = Query(...)`` or ``q: Annotated[str, Header()]``: bound from request data."""
+        markers = self.config.parameter_markers
+        if not markers:
+            return None
+        default = _default_of(func, arg)
+        if isinstance(default, ast.Call):
+            what = markers.get(self.model.qualname(default.func) or "")
+            if what:
+                return what
+        ann = arg.annotation
+        if isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple):
+            for extra in ann.slice.elts[1:]:
+                target = extra.func if isinstance(extra, ast.Call) else extra
+                what = markers.get(self.model.qualname(target) or "")
+                if what:
+                    return what
+        return None
+
+    def _route_template(self, func: ast.AST, name: str) -> Optional[str]:
+        for dec in getattr(func, "decorator_list", ()):
+            if not (isinstance(dec, ast.Call) and isinstance(dec.func, ast.Attribute)):
+                continue
+            if dec.func.attr not in self.config.route_decorators or not dec.args:
+                continue
+            template = dec.args[0]
+            if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                for match in _ROUTE_PARAM.finditer(template.value):
+                    if name in match.groups():
+                        return template.value
+        return None
+
+    def request_framework(self, expr: ast.AST) -> Optional[str]:
+        """The framework whose request object ``expr`` is (``""`` when unknown), or ``None``."""
+        model = self.model
+        if isinstance(expr, ast.Name):
+            qn = model.qualname(expr)
+            if qn is not None:
+                return self.config.request_globals.get(qn)
+            for b in model.bindings_at(expr):
+                if b.kind != "param":
+                    continue
+                ann = getattr(b.node, "annotation", None)
+                if ann is not None:
+                    framework = self.config.request_classes.get(model.qualname(_unquote(ann)) or "")
+                    if framework is not None:
+                        return framework
+                if b.name in self.config.request_parameters:
+                    return self.config.request_parameters[b.name] or self._only_framework()
+            return None
+        if isinstance(expr, ast.Attribute) and expr.attr == "request" and isinstance(expr.value, ast.Name):
+            func = model.enclosing_function(expr, through_lambda=False)
+            if func is not None and model.self_name(func) == expr.value.id:
+                return self._only_framework()
+        return None
+
+    def _only_framework(self) -> str:
+        return next(iter(self.frameworks)) if len(self.frameworks) == 1 else ""
+
+    def _module_frameworks(self) -> FrozenSet[str]:
+        found = set()
+        for bindings in self.model.module_scope.bindings.values():
+            for b in bindings:
+                if b.kind == "import" and b.target:
+                    framework = WEB_FRAMEWORKS.get(b.target.split(".", 1)[0])
+                    if framework:
+                        found.add(framework)
+        return frozenset(found)
+
+    def _constant_mapping(self, expr: ast.AST) -> bool:
+        """A name bound once to a dict literal of constants (a lookup table)."""
+        if not isinstance(expr, (ast.Name, ast.Attribute)):
+            return False
+        values = self.model.values_of(expr)
+        if len(values) != 1 or not isinstance(values[0], ast.Dict):
+            return False
+        if isinstance(expr, ast.Name) and self._mutations_of(expr):
+            return False
+        return all(isinstance(v, ast.Constant) for v in values[0].values) and None not in values[0].keys
+
+    def _project_call(self, qn: str, node: ast.Call) -> Union[Value, bool]:
+        """A call to a function of the project: its summary (``False`` when it is not one)."""
+        model = self.model
+        prefix = model.module + "." if model.module else ""
+        if qn.startswith(prefix) and "." not in qn[len(prefix):]:
+            for b in model.module_scope.bindings.get(qn[len(prefix):], []):
+                if b.kind == "def":
+                    return self._apply_summary(self.summarize_function(b.node), node)
+            return False
+        if model.is_project_name(qn):
+            return External(qn, node)
+        return False
+
+    def _method_summary(self, func: ast.Attribute, node: ast.Call) -> Union[Value, bool]:
+        """``self.helper(...)``: the summary of a method of the same class."""
+        if not isinstance(func.value, ast.Name):
+            return False
+        method = self.model.enclosing_function(node, through_lambda=False)
+        if method is None or self.model.self_name(method) != func.value.id:
+            return False
+        cls = self.model.enclosing_class(method)
+        for stmt in getattr(cls, "body", ()):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == func.attr:
+                summary = self.summarize_function(stmt)
+                if isinstance(summary, Params):  # shift past ``self``
+                    summary = Params(frozenset(i - 1 for i in summary.indexes if i > 0))
+                return self._apply_summary(summary, node)
+        return False
+
+    def _apply_summary(self, summary: Value, node: ast.Call) -> Value:
+        if isinstance(summary, Taint):
+            return Taint(node, f"{summary.what} (returned by the helper)", "helper", summary.framework,
+                         text="")
+        if isinstance(summary, Params):
+            args = [a for a in node.args if not isinstance(a, ast.Starred)]
+            return join(self.taint_of(args[i]) if i < len(args) else None for i in sorted(summary.indexes))
+        return summary
+
+    def _mutations_of(self, name: ast.Name) -> List[Tuple[Optional[ast.AST], ast.AST]]:
+        """``(key, value)`` stored into the local container ``name`` in its function: item
+        assignments ``name[k] = v`` (key ``k``) and ``name.append(v)``/``name.update(...)`` (the call
+        itself for ``update``, so that keyword entries keep their keys)."""
+        func = self.model.enclosing_function(name, through_lambda=False)
+        if func is None:
+            return []
+        table = self._mutations.get(id(func))
+        if table is None:
+            table = self._mutations[id(func)] = _collect_mutations(self, func)
+        return table.get(name.id, [])
+
+    def _own_nodes(self, func: ast.AST) -> Iterable[ast.AST]:
+        """The nodes of ``func``'s body, not descending into nested functions or classes."""
+        stack = list(reversed(getattr(func, "body", [])))
+        while stack:
+            node = stack.pop()
+            yield node
+            for child in ast.iter_child_nodes(node):
+                if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                    stack.append(child)
+
+
+def _collect_mutations(analysis: TaintAnalysis, func: ast.AST) -> Dict[str, List[Tuple[Optional[ast.AST], ast.AST]]]:
+    table: Dict[str, List[Tuple[Optional[ast.AST], ast.AST]]] = {}
+    for node in analysis._own_nodes(func):
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    key = target.slice if not isinstance(target.slice, ast.Slice) else None
+                    table.setdefault(target.value.id, []).append((key, node.value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            owner = node.func.value
+            if attr in _MUTATORS and isinstance(owner, ast.Name):
+                if attr == "update":
+                    table.setdefault(owner.id, []).append((None, node))
+                elif attr == "setdefault" and len(node.args) == 2:
+                    table.setdefault(owner.id, []).append((node.args[0], node.args[1]))
+                else:
+                    for arg in node.args[-1:]:
+                        table.setdefault(owner.id, []).append((None, arg))
+    return table
+
+
+def _allow_listed(node: ast.IfExp) -> Optional[str]:
+    """``x if x in ALLOWED else "other"``: which branch is bounded by the membership test."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.In, ast.NotIn))):
+        return None
+    subject = ast.dump(test.left)
+    if isinstance(test.ops[0], ast.In) and ast.dump(node.body) == subject:
+        return "body"
+    if isinstance(test.ops[0], ast.NotIn) and ast.dump(node.orelse) == subject:
+        return "orelse"
+    return None
+
+
+def _default_of(func: ast.AST, arg: ast.arg) -> Optional[ast.AST]:
+    args = func.args  # type: ignore[attr-defined]
+    positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
+    if arg in positional:
+        offset = len(positional) - len(args.defaults)
+        index = positional.index(arg) - offset
+        return args.defaults[index] if index >= 0 else None
+    if arg in args.kwonlyargs:
+        return args.kw_defaults[args.kwonlyargs.index(arg)]
+    return None
+
+
+def _unquote(ann: ast.AST) -> ast.AST:
+    if isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple) and ann.slice.elts:
+        return ann.slice.elts[0]  # Annotated[Request, ...]
+    return ann
+
+
+def _is_generator(analysis: TaintAnalysis, func: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in analysis._own_nodes(func))
+
+
+def _key_text(key: ast.AST) -> str:
+    if isinstance(key, ast.Constant):
+        return str(key.value)
+    try:
+        return ast.unparse(key)
+    except Exception:  # odd shapes: describe rather than fail
+        return "?"
+
+
+def describe(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
+    """The source as the message shows it: its text (short), else what it is."""
+    if taint.text:
+        return taint.text
+    text = " ".join((segment(taint.node) or "").split())
+    if not text:
+        try:
+            text = ast.unparse(taint.node)
+        except Exception:
+            text = taint.what
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return text
