@@ -34,6 +34,7 @@ class Settings:
     extend_exclude: Tuple[str, ...] = ()
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
+    unsafe_fixes: bool = False
     root: str = "."
     config_path: Optional[str] = None
 
@@ -171,6 +172,10 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             settings.exclude = _str_list(value, loc)
         elif key == "extend-exclude":
             settings.extend_exclude = _str_list(value, loc)
+        elif key == "unsafe-fixes":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{loc}: expected true or false, got {type(value).__name__}")
+            settings.unsafe_fixes = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{loc}: expected a table of glob = [codes]")
@@ -192,6 +197,6 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
                 raise ConfigError("\n".join(errors))
             settings.catalogue_extensions[key] = value
         else:
-            expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude",
+            expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "unsafe-fixes",
                         *sorted(families), *catalogues]
             raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")

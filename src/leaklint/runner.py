@@ -66,6 +66,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
         settings.ignore = tuple(settings.ignore) + tuple(options.ignore)
     if options.extend_select:
         settings.extend_select = tuple(settings.extend_select) + tuple(options.extend_select)
+    # `unsafe-fixes = true` in the config lets hooks and editors fix everything without a flag
+    options.unsafe_fixes = options.unsafe_fixes or settings.unsafe_fixes
     return settings
 
 

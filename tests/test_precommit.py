@@ -1,0 +1,73 @@
+"""The pre-commit hooks, run by real pre-commit (`try-repo` against this repository)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
+CLEAN = "import requests\n\n\ndef fetch(url):\n    return requests.get(url, timeout=10)\n"
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+
+def try_repo(repo: Path, hook: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files",
+                           "--color", "never"], cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="try-repo needs this source tree to be a git checkout")
+def test_hooks_check_fix_and_pass(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+           "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
+    (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    git("init", "-q")
+    (repo / "service.py").write_text(HAZARD, encoding="utf-8")
+    (repo / "clean.py").write_text(CLEAN, encoding="utf-8")
+    # the only fix LL101 has is unsafe: the project opts in, as teams that want the hook to rewrite do
+    (repo / "pyproject.toml").write_text("[tool.leaklint]\nunsafe-fixes = true\n", encoding="utf-8")
+    git("add", ".")
+    git("commit", "-q", "-m", "init")
+
+    check = try_repo(repo, "leaklint", env)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "service.py:5:12: LL101" in check.stdout
+    assert "clean.py" not in check.stdout
+    assert (repo / "service.py").read_text(encoding="utf-8") == HAZARD  # the check hook writes nothing
+
+    fix = try_repo(repo, "leaklint-fix", env)
+    # pre-commit fails a hook that modified files, so the user reviews and stages the fix
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert "files were modified by this hook" in fix.stdout
+    assert (repo / "service.py").read_text(encoding="utf-8") == CLEAN
+
+    git("commit", "-q", "-am", "fixed")
+    passed = try_repo(repo, "leaklint", env)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+
+def test_unsafe_fixes_from_the_configuration(tmp_path):
+    """What the fix hook relies on when a project opts in without hook arguments."""
+    from helpers import cli
+
+    (tmp_path / "service.py").write_text(HAZARD, encoding="utf-8")
+    assert cli("check", "--no-cache", "--fix", "service.py").exit_code == 1
+    assert (tmp_path / "service.py").read_text(encoding="utf-8") == HAZARD
+    (tmp_path / "pyproject.toml").write_text("[tool.leaklint]\nunsafe-fixes = true\n", encoding="utf-8")
+    assert cli("check", "--no-cache", "--fix", "service.py").exit_code == 0
+    assert (tmp_path / "service.py").read_text(encoding="utf-8") == CLEAN
+    (tmp_path / "pyproject.toml").write_text("[tool.leaklint]\nunsafe-fixes = 1\n", encoding="utf-8")
+    result = cli("check", "--no-cache", "service.py")
+    assert result.exit_code == 2 and "unsafe-fixes: expected true or false" in result.output
