@@ -1,0 +1,277 @@
+"""LL1xx: cancellation and timeouts. One module per rule; this checker dispatches each call once.
+
+- LL101 blocking-call-without-timeout (``ll101``): a ``blocking-calls`` catalogue call with no timeout.
+- LL102 timeout-disabled (``ll102``): ``timeout=None``, timeout objects without any bound.
+- LL103 timeout-not-forwarded (``ll103``): a function's timeout parameter not passed to a blocking
+  call or a project function that accepts one (resolved across modules).
+- LL104 blocking-call-in-async (``ll104``): blocking calls directly inside ``async def``.
+- LL105 cancellation-swallowed (``ll105``): ``except`` that eats ``CancelledError`` in async code.
+- LL106 dangling-task (``ll106``): a task whose reference is dropped.
+- LL107 thread-outlives-timeout (``ll107``): a timeout around work that runs in a thread.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
+
+from leaklint.checks.base import Checker, Option
+from leaklint.checks.timeouts import ll101, ll102, ll103, ll104, ll105, ll106, ll107
+from leaklint.checks.timeouts.calls import CallCatalogue, last_names
+from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, timeout_param
+
+# calls that record facts other calls depend on (see ``_scan``)
+_KILLS = frozenset({"kill", "terminate", "send_signal"})
+_INJECTORS = frozenset({"mount"})
+_WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class TimeoutChecker(Checker):
+    family = "timeouts"
+    rules = (ll101.RULE, ll102.RULE, ll103.RULE, ll104.RULE, ll105.RULE, ll106.RULE, ll107.RULE)
+    options = {
+        "fix-timeout": Option("str", "10", "The timeout expression the LL101/LL102 fixes insert."),
+        "fix-timeout-import": Option("str", "", "The import the fix-timeout expression needs."),
+        "timeout-parameters": Option("list[str]", ["timeout", "deadline", "*_timeout", "timeout_*"],
+                                     "Parameter names (globs) that carry a caller's timeout budget."),
+    }
+    resolvers = {"timeout-dropped": ll103.dropped_timeout}
+
+    def begin(self, ctx) -> None:
+        cat = ctx.catalogue
+        self.ctx = ctx
+        self.model = ctx.model
+        self.patterns = ctx.option("timeouts", "timeout-parameters")
+        self.blocking = CallCatalogue(ctx, cat.section("blocking-calls", "calls"),
+                                      cat.section("blocking-calls", "class-suffixes"))
+        self.timeout_objects = cat.section("blocking-calls", "timeout-objects")
+        self.async_calls = cat.section("async-blocking", "calls")
+        self.cancelled = frozenset(k for k, v in cat.section("async-blocking", "cancelled-errors").items() if v)
+        self.spawners = frozenset(k for k, v in cat.section("async-blocking", "spawners").items() if v)
+        self.offloads = {k: v for k, v in cat.section("async-blocking", "offloads").items() if v}
+        self.deadlines = cat.section("async-blocking", "deadlines")
+        self.executors = {k: v for k, v in cat.section("async-blocking", "executors").items() if v}
+        self.names: FrozenSet[str] = last_names(self.blocking.calls, self.timeout_objects, self.async_calls,
+                                                self.spawners, self.offloads, self.deadlines) | {"run_in_executor"}
+        self.aliases = self._aliases(ctx.model)
+        self.stub_methods = bool(self.blocking.suffixes)
+        self.on = {code: ctx.enabled(code) for code in ("LL101", "LL102", "LL103", "LL104", "LL105", "LL106", "LL107")}
+        self._params: Dict[int, Optional[str]] = {}
+        self._scanned = False
+
+    def _aliases(self, model) -> FrozenSet[str]:
+        """Local names bound to an interesting callable under another name
+        (``from requests import get as fetch``, ``fetch = requests.get``)."""
+        out = set()
+        names = self.names
+        for scope in model.scopes.values():
+            for name, bindings in scope.bindings.items():
+                for b in bindings:
+                    if b.kind == "import" and b.target and b.target.rpartition(".")[2] in names:
+                        out.add(name)
+                    elif b.kind == "assign" and isinstance(b.value, ast.Attribute) and b.value.attr in names:
+                        out.add(name)
+        return frozenset(out)
+
+    # ------------------------------------------------------------------ visitors
+    def visit_Call(self, node: ast.Call, ctx) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            name = func.attr
+            if name not in self.names and not (self.stub_methods and name[:1].isupper()):
+                if name not in ("future", "with_call"):
+                    return
+        elif isinstance(func, ast.Name):
+            if func.id not in self.names and func.id not in self.aliases:
+                return
+        else:
+            return
+        on = self.on
+        resolved = self.blocking.resolve(node)
+        in_async = None
+        if resolved is not None:
+            target, entry = resolved
+            if on["LL102"]:
+                ll102.check_call(node, target, entry, ctx)
+            if on["LL101"]:
+                ll101.check(node, target, entry, ctx, self)
+            if on["LL104"] and not entry.get("lazy") and self.model.in_async_function(node):
+                ll104.check(node, target, entry.get("kind", "blocking"), None, ctx)
+            if on["LL107"] and isinstance(func, ast.Attribute) and func.attr == "result":
+                ll107.check_executor_result(node, ctx, self.executors)
+            return
+        target = self.blocking.target(node)
+        if target is None:
+            if on["LL107"] and isinstance(func, ast.Attribute) and func.attr == "run_in_executor":
+                ll107.check_offload_in_deadline(node, ctx, self.offloads, self.deadlines)
+            return
+        if target in self.timeout_objects and on["LL102"]:
+            ll102.check_timeout_object(node, target, self.timeout_objects[target], ctx)
+        entry = self.async_calls.get(target)
+        if entry is not None and on["LL104"]:
+            in_async = self.model.in_async_function(node)
+            if in_async:
+                ll104.check(node, target, entry.get("kind", "blocking"), entry.get("instead"), ctx)
+        if target in self.spawners and on["LL106"]:
+            ll106.check(node, target, ctx)
+        if on["LL107"]:
+            if self.deadlines.get(target) == "argument":
+                ll107.check_wait_for(node, target, ctx, self.offloads)
+            elif target in self.offloads:
+                ll107.check_offload_in_deadline(node, ctx, self.offloads, self.deadlines)
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx) -> None:
+        if self.on["LL105"]:
+            ll105.check_handler(node, ctx, self, self.cancelled)
+
+    def visit_AsyncWith(self, node: ast.AsyncWith, ctx) -> None:
+        if self.on["LL105"]:
+            ll105.check_suppress(node, ctx, self, self.cancelled)
+
+    def visit_With(self, node: ast.With, ctx) -> None:
+        if self.on["LL105"]:
+            ll105.check_suppress(node, ctx, self, self.cancelled)
+
+    def end(self, ctx) -> None:
+        if not self.on["LL103"]:
+            return
+        model = self.model
+        for func in model.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
+            param = self.timeout_param(func)
+            if param is not None:
+                self._check_forwarding(func, param, ctx)
+
+    # ------------------------------------------------------------------ LL103
+    def _check_forwarding(self, func: ast.AST, param: str, ctx) -> None:
+        stack: List[ast.AST] = list(func.body)  # type: ignore[attr-defined]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _NESTED_SCOPES):
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+            if not isinstance(node, ast.Call):
+                continue
+            resolved = self.blocking.resolve(node)
+            if resolved is not None:
+                ll103.check_catalogue_call(node, resolved[0], resolved[1], param, ctx)
+                continue
+            callee, skip_self = self._project_callee(node, func)
+            if callee is not None:
+                ll103.check_project_call(node, callee, skip_self, param, self.patterns, ctx)
+
+    def _project_callee(self, call: ast.Call, func: ast.AST) -> Tuple[Optional[str], bool]:
+        model = self.model
+        target = model.call_target(call)
+        if target is not None:
+            if model.is_project_name(target) or target.rpartition(".")[0] == model.module:
+                # a method reached through the receiver's type is called bound: skip ``self``
+                return target, model.qualname(call.func) is None
+            return None, False
+        method = call.func
+        if isinstance(method, ast.Attribute) and isinstance(method.value, ast.Name):
+            if method.value.id == model.self_name(func):
+                cls = model.enclosing_class(func)
+                if cls is not None:
+                    prefix = f"{model.module}." if model.module else ""
+                    return f"{prefix}{cls.name}.{method.attr}", True
+        return None, False
+
+    # ------------------------------------------------------------------ facts the rules ask
+    def timeout_param(self, func: Optional[ast.AST]) -> Optional[str]:
+        if func is None:
+            return None
+        key = id(func)
+        if key not in self._params:
+            self._params[key] = timeout_param(func, self.patterns)
+        return self._params[key]
+
+    def owner_has_timeout(self, call: ast.Call, entry) -> bool:
+        """``pool.request(...)`` where ``pool`` was built with ``timeout=``."""
+        receiver = call.func.value  # type: ignore[attr-defined]
+        for value in self.model.values_of(receiver) if not isinstance(receiver, ast.Call) else [receiver]:
+            if isinstance(value, ast.Call) and passes_timeout(value, {"timeout-keyword": entry.get("timeout-keyword", "timeout")}, self.model):
+                return True
+        return False
+
+    def receiver_key(self, expr: ast.AST) -> Tuple[int, str]:
+        """Identify a receiver across statements: its text plus the scope that owns the name
+        (the binding's scope for a name, the class for ``self.x``)."""
+        model = self.model
+        owner: Any = None
+        if isinstance(expr, ast.Name):
+            bindings = model.bindings_at(expr)
+            owner = bindings[0].scope if bindings else None
+        elif isinstance(expr, ast.Attribute):
+            func = model.enclosing_function(expr, through_lambda=False)
+            owner = model.enclosing_class(func) if func is not None else None
+        return id(owner), ast.dump(expr)
+
+    def default_injected(self, receiver: ast.AST) -> bool:
+        self._scan()
+        return self.receiver_key(receiver) in self._injected
+
+    def killed_before(self, call: ast.Call) -> bool:
+        self._scan()
+        func = self.model.enclosing_function(call, through_lambda=False)
+        return any(f is func and line <= call.lineno
+                   for f, line in self._kills.get(self.receiver_key(call.func.value), ()))  # type: ignore[attr-defined]
+
+    def cancel_calls(self) -> Dict[Tuple[int, str], List[Tuple[Any, int]]]:
+        self._scan()
+        return self._cancels
+
+    def deadline_carried(self, receiver: ast.AST, call: ast.Call) -> bool:
+        """The future's work carries a deadline, or the future went through ``wait(..., timeout=)``."""
+        model = self.model
+        producers = [receiver] if isinstance(receiver, ast.Call) else model.values_of(receiver)
+        for producer in producers:
+            if not isinstance(producer, ast.Call):
+                continue
+            for arg in list(producer.args) + [kw.value for kw in producer.keywords]:
+                if not isinstance(arg, ast.Call):
+                    continue
+                bound = argument(arg, "timeout", None)
+                if (bound is not None and not is_none(bound)) or self.deadlines.get(model.qualname(arg.func) or "") == "argument":
+                    return True
+        if isinstance(receiver, ast.Name):
+            self._scan()
+            func = model.enclosing_function(call, through_lambda=False)
+            return any(f is func and line <= call.lineno for f, line in self._waited.get(receiver.id, ()))
+        return False
+
+    def _scan(self) -> None:
+        """One pass over the file's calls for the facts above (only when a rule asks)."""
+        if self._scanned:
+            return
+        self._scanned = True
+        self._injected: Set[Tuple[int, str]] = set()
+        self._kills: Dict[Tuple[int, str], List[Tuple[Any, int]]] = defaultdict(list)
+        self._cancels: Dict[Tuple[int, str], List[Tuple[Any, int]]] = defaultdict(list)
+        self._waited: Dict[str, List[Tuple[Any, int]]] = defaultdict(list)
+        model = self.model
+        for call in model.nodes.get(ast.Call, ()):
+            func = call.func
+            if isinstance(func, ast.Attribute):
+                attr = func.attr
+                if attr in _INJECTORS and len(call.args) >= 2:
+                    if model.type_of(call.args[1]) != "requests.adapters.HTTPAdapter":
+                        self._injected.add(self.receiver_key(func.value))
+                elif attr in _KILLS:
+                    self._kills[self.receiver_key(func.value)].append((model.enclosing_function(call, through_lambda=False), call.lineno))
+                elif attr == "cancel":
+                    self._cancels[self.receiver_key(func.value)].append((model.enclosing_function(call, through_lambda=False), call.lineno))
+            short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if short in ("wait", "as_completed") and call.args and model.qualname(func) in _WAITS:
+                if passes_timeout(call, {"timeout-keyword": "timeout", "timeout-position": 1}, model):
+                    owner = model.enclosing_function(call, through_lambda=False)
+                    first = call.args[0]
+                    names = first.elts if isinstance(first, (ast.List, ast.Tuple, ast.Set)) else [first]
+                    for name in names:
+                        if isinstance(name, ast.Name):
+                            self._waited[name.id].append((owner, call.lineno))
+        for assign in model.nodes.get(ast.Assign, ()):
+            for target in assign.targets:  # ``session.request = partial(session.request, timeout=5)``
+                if isinstance(target, ast.Attribute) and target.attr in self.blocking.method_names:
+                    self._injected.add(self.receiver_key(target.value))

@@ -1,0 +1,100 @@
+"""Which catalogue entry a call is: ``requests.get``, a method of a known class, a gRPC stub
+method, or (through astroid, only when names cannot decide) a method of a value returned by a
+local function."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+
+from leaklint.semantic.inference import Inference
+
+Resolved = Tuple[str, Mapping[str, Any]]
+
+
+def last_names(*names: Any) -> FrozenSet[str]:
+    return frozenset(n.rsplit(".", 1)[-1] for group in names for n in group)
+
+
+class CallCatalogue:
+    """Per-file lookup of calls in ``blocking-calls`` (and extra tables keyed the same way)."""
+
+    def __init__(self, ctx, calls: Mapping[str, Mapping[str, Any]], suffixes: Mapping[str, Mapping[str, Any]]):
+        self.ctx = ctx
+        self.model = ctx.model
+        self.calls = calls
+        self.suffixes = suffixes
+        # methods of a class (``requests.Session.get``): the names worth asking astroid about
+        self.method_names = frozenset(n.rsplit(".", 1)[-1] for n in calls
+                                      if "." in n and n.rsplit(".", 1)[0].rsplit(".", 1)[-1][:1].isupper())
+        self._memo: Dict[int, Optional[Resolved]] = {}
+        self._inference: Optional[Inference] = None
+
+    def resolve(self, call: ast.Call) -> Optional[Resolved]:
+        key = id(call)
+        if key in self._memo:
+            return self._memo[key]
+        found = self._resolve(call)
+        self._memo[key] = found
+        return found
+
+    def target(self, call: ast.Call) -> Optional[str]:
+        """What the call calls, with astroid's help for receivers returned by local functions."""
+        model = self.model
+        target = model.call_target(call)
+        if target is not None:
+            return target
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in self.method_names and self._worth_inferring(func.value):
+            owner = self.inference().class_of(func.value)
+            if owner is not None:
+                return f"{owner}.{func.attr}"
+        return None
+
+    def _resolve(self, call: ast.Call) -> Optional[Resolved]:
+        target = self.target(call)
+        if target is not None:
+            entry = self.calls.get(target)
+            if entry is not None:
+                return target, entry
+        return self._stub_call(call)
+
+    def _stub_call(self, call: ast.Call) -> Optional[Resolved]:
+        """``stub.Method(req)``, ``stub.Method.future(req)`` on an object built as ``FooStub(channel)``."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or not self.suffixes:
+            return None
+        method, receiver = func.attr, func.value
+        if method in ("future", "with_call") and isinstance(receiver, ast.Attribute):
+            method, receiver = receiver.attr, receiver.value
+        if not isinstance(receiver, (ast.Name, ast.Attribute)):
+            return None
+        for suffix, entry in self.suffixes.items():
+            if entry.get("method-case") == "upper" and not method[:1].isupper():
+                continue
+            values = self.model.values_of(receiver)
+            if len(values) != 1 or not isinstance(values[0], ast.Call) or not values[0].args:
+                continue
+            owner = self.model.call_target(values[0])
+            if owner is not None and owner.rsplit(".", 1)[-1].endswith(suffix):
+                return f"{owner}.{method}", entry
+        return None
+
+    def _worth_inferring(self, receiver: ast.AST) -> bool:
+        """Only a receiver bound to the result of a function of this module: the case the model
+        cannot type and astroid can."""
+        if not isinstance(receiver, ast.Name):
+            return False
+        value = self.model.value_of(receiver)
+        if not isinstance(value, ast.Call):
+            return False
+        callee = self.model.qualname(value.func)
+        if not callee:
+            return False
+        module, _, name = callee.rpartition(".")
+        return module == self.model.module and name[:1].islower()
+
+    def inference(self) -> Inference:
+        if self._inference is None:
+            self._inference = Inference(self.ctx.source.text, self.model.module, self.model.returns)
+        return self._inference

@@ -1,0 +1,129 @@
+"""LL103 timeout-not-forwarded.
+
+Within a function that receives a timeout-like parameter, each call that could take the budget:
+a catalogue call given a constant instead of it, or a project function (any module) whose
+signature accepts a timeout-like parameter the call leaves out. The second case is deferred to
+the project index, so callees in other modules are seen with their real signatures.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, List, Optional, Sequence
+
+from leaklint.checks.base import Rule
+from leaklint.checks.timeouts.common import argument, is_timeout_name
+from leaklint.findings import UNSAFE, Fix
+
+RULE = Rule(
+    code="LL103",
+    name="timeout-not-forwarded",
+    family="timeouts",
+    summary="A function receives a timeout or deadline but a blocking call inside it does not pass it on.",
+    fix="sometimes",
+    doc="""
+## What it finds
+A function with a timeout-like parameter (`timeout-parameters`: `timeout`, `deadline`,
+`*_timeout`, `timeout_*`) that makes a blocking call without passing the budget on:
+- a call from the `blocking-calls` catalogue given a constant (`timeout=30`) that ignores the
+  caller's budget (with no timeout at all it is LL101, whose fix forwards the parameter);
+- a call to a function, method (`self.fetch(...)`) or class of the checked project, in any
+  module, whose signature accepts a timeout-like parameter that the call leaves out or fills with
+  a constant.
+
+Not findings: a budget passed on under any name or expression that uses it
+(`timeout=min(timeout, 5)`, `timeout=self.timeout`), `*args`/`**kwargs` forwarding, callees
+outside the project or whose signature has no timeout-like parameter.
+
+Parity: no peer checks this.
+
+## Why it hurts in production
+The caller set a deadline because its own caller will give up at that time. A callee that waits
+longer (or forever) keeps working for a result nobody will read: the connection slot, the worker
+and the downstream query stay busy after the 504, and the retry adds another copy of the work.
+
+## Example
+```python
+def load_user(user_id, timeout):
+    return http.get(f"/users/{user_id}", timeout=30)
+
+def handler(request, timeout):
+    return fetch_profile(request.user_id)   # fetch_profile(user_id, timeout=10) elsewhere
+```
+
+## Use instead
+```python
+def load_user(user_id, timeout):
+    return http.get(f"/users/{user_id}", timeout=timeout)
+
+def handler(request, timeout):
+    return fetch_profile(request.user_id, timeout=timeout)
+```
+
+## Fix safety
+Unsafe: the callee now gives up earlier (at the caller's deadline). The fix replaces the
+constant with the parameter, or adds `name=name` when the callee's parameter has the caller's
+name; when the names differ there is no fix.
+
+## Options
+- `[tool.leaklint.timeouts] timeout-parameters`: the parameter names (globs) that carry a budget.
+""",
+)
+
+
+def _is_constant_number(node: Optional[ast.AST]) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
+def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) -> None:
+    keyword = entry.get("timeout-keyword", "timeout")
+    value = argument(call, keyword, entry.get("timeout-position"))
+    if not _is_constant_number(value):
+        return
+    fix = Fix(f"Pass `{param}` instead of `{ctx.segment(value)}`", UNSAFE,
+              (("replace", ctx.node_range(value), param),))
+    ctx.report("LL103", call, f"`{target}` waits `{ctx.segment(value)}` s, ignoring this function's `{param}`", fix)
+
+
+def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str, patterns: Sequence[str], ctx) -> None:
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
+        return
+    for kw in call.keywords:
+        if is_timeout_name(kw.arg, patterns):
+            if _is_constant_number(kw.value):
+                fix = Fix(f"Pass `{param}`", UNSAFE, (("replace", ctx.node_range(kw.value), param),))
+                ctx.report("LL103", call, f"`{callee}` gets a constant `{kw.arg}`, ignoring this function's `{param}`", fix)
+            return
+    keywords = [kw.arg for kw in call.keywords]
+    message = "`{callee}` accepts `{param}` but this call drops this function's `%s`" % param
+    args = (callee, skip_self, len(call.args), keywords, list(patterns))
+    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True),
+              Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),)))
+    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, False))
+
+
+def dropped_timeout(index, callee: str, skip_self: bool, positional: int, keywords: List[str],
+                    patterns: List[str], caller_param: str, with_fix: bool) -> Optional[Dict[str, Any]]:
+    """Resolver: the callee's timeout-like parameter that the call leaves out. The finding is
+    deferred twice, with a fix (``caller_param=caller_param``) that holds when the callee's
+    parameter has the caller's name and without one otherwise: exactly one of the pair holds."""
+    facts = index.lookup(callee)
+    if not facts:
+        return None
+    if facts.get("kind") == "class":
+        facts = (facts.get("members") or {}).get("__init__")
+        skip_self = True
+        if not facts:
+            return None
+    if facts.get("kind") != "function":
+        return None
+    params = list(facts.get("params", []))[1 if skip_self else 0:]
+    for i, name in enumerate(params + list(facts.get("kwonly", []))):
+        if not is_timeout_name(name, patterns):
+            continue
+        if name in keywords or (i < len(params) and i < positional):
+            return None
+        if (name == caller_param) != with_fix:
+            return None
+        return {"callee": callee, "param": name}
+    return None
