@@ -1,0 +1,109 @@
+"""LL3xx: caches that remember failures, grow forever, or pin objects.
+
+- LL301 error-result-cached (``error_cached``): a cache stores a caught failure or an unchecked
+  HTTP response as if it were a result.
+- LL302 unbounded-cache (``unbounded``): a cache that never evicts, keyed by unbounded arguments.
+- LL303 cache-pins-instance (``pins_instance``): a memoizer on an instance method keeps ``self`` alive.
+
+What counts as a memoizer, a cache, a transient exception or an HTTP response is the ``caches``
+catalogue (``rules/caches.toml``); ``knowledge`` turns it into the questions the rules ask.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from leaklint.checks.base import Checker, Option
+from leaklint.checks.caches.error_cached import LL301, ErrorCached, store_of_assign, store_of_call
+from leaklint.checks.caches.knowledge import (
+    FUNCTION_DEFS, knowledge_for, last_name, memo_of, memoizer_names_in, memos_of,
+)
+from leaklint.checks.caches.pins_instance import LL303, check_pins_instance
+from leaklint.checks.caches.unbounded import LL302, Unbounded
+
+
+class CacheChecker(Checker):
+    family = "caches"
+    rules = (LL301, LL302, LL303)
+    options = {
+        "fix-maxsize": Option("str", "1024", "The bound the LL302 fix gives an unbounded cache (an expression)."),
+        "cache-names": Option("list[str]", ["*cache*", "*memo*"],
+                              "Lower-case globs of names treated as caches when they are filled."),
+        "negative-cache-names": Option("list[str]", ["*negative*", "*failure*", "*failed*", "*error*"],
+                                       "Globs of caches meant to hold failures (deliberate negative caches)."),
+        "max-negative-ttl": Option("float", 60, "The longest TTL in seconds of a deliberate negative cache entry."),
+    }
+
+    def begin(self, ctx) -> None:
+        self.known = knowledge_for(ctx.catalogue)
+        self.ll301 = ctx.enabled("LL301")
+        self.ll302 = ctx.enabled("LL302")
+        self.ll303 = ctx.enabled("LL303")
+        self.error_cached = ErrorCached(ctx, self.known)
+        self.unbounded = Unbounded(ctx, self.known)
+        self.store_methods = self.known.store_methods
+        self.memoizer_names = memoizer_names_in(ctx.model, self.known)
+
+    def visit_FunctionDef(self, node: ast.AST, ctx) -> None:
+        if not node.decorator_list:  # type: ignore[attr-defined]
+            return
+        memos = memos_of(node, ctx.model, self.known, self.memoizer_names)
+        if not memos:
+            return
+        nested = ctx.model.enclosing_function(node, through_lambda=False) is not None
+        for memo in memos:
+            self._check_memo(memo, ctx, nested, pins=True)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def _check_memo(self, memo, ctx, nested: bool, pins: bool) -> None:
+        if self.ll301:
+            self.error_cached.check_memoized(memo)
+        if self.ll302:
+            self.unbounded.check_memoized(memo, nested)
+        if self.ll303 and pins:
+            check_pins_instance(memo, ctx, self.known)
+
+    def visit_Call(self, node: ast.Call, ctx) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in self.store_methods:
+            if self.ll301:
+                store = store_of_call(node, self.known)
+                if store is not None:
+                    self.error_cached.check_store(store)
+            return
+        if len(node.args) == 1 and not node.keywords and last_name(func) in self.memoizer_names:
+            self._applied_memoizer(node, ctx)
+
+    def _applied_memoizer(self, node: ast.Call, ctx) -> None:
+        """``f = lru_cache(maxsize=None)(g)`` and ``f = cache(g)``: a memoizer applied by hand."""
+        target = node.args[0]
+        if not isinstance(target, ast.Name):
+            return
+        function = None
+        for binding in ctx.model.bindings_at(target):
+            if binding.kind == "def":
+                function = binding.node
+        if not isinstance(function, FUNCTION_DEFS):
+            return
+        memo = memo_of(node.func, function, ctx.model, self.known, self.memoizer_names)
+        if memo is None:
+            return
+        nested = ctx.model.enclosing_function(node, through_lambda=False) is not None
+        self._check_memo(memo, ctx, nested, pins=False)
+
+    def visit_Assign(self, node: ast.Assign, ctx) -> None:
+        target = node.targets[0]
+        if isinstance(target, ast.Subscript):
+            if self.ll301:
+                store = store_of_assign(node)
+                if store is not None:
+                    self.error_cached.check_store(store)
+        elif self.ll302 and isinstance(target, ast.Name) and isinstance(node.value, (ast.Dict, ast.Call)):
+            self.unbounded.note_assign(node)
+
+    def end(self, ctx) -> None:
+        if self.ll301:
+            self.error_cached.end()
+        if self.ll302:
+            self.unbounded.end()

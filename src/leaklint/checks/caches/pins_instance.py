@@ -1,0 +1,106 @@
+"""LL303 cache-pins-instance: a function-level cache on an instance method keeps ``self`` alive."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from leaklint.checks.base import Rule
+from leaklint.checks.caches.knowledge import Knowledge, Memo
+
+LL303 = Rule(
+    code="LL303",
+    name="cache-pins-instance",
+    family="caches",
+    summary="A memoizing decorator on an instance method keeps every instance it was called on alive.",
+    doc="""
+## What it finds
+`functools.lru_cache`, `functools.cache`, `async_lru.alru_cache`, `cachetools.cached` and the
+`cachetools.func` caches (the `memoizers` with `pins-instance = true`) decorating an instance
+method. Static methods, class methods, methods of `Enum` classes (the members live as long as
+the class anyway) and properties built with `functools.cached_property` are not reported, nor
+is `cachetools.cachedmethod`, whose cache belongs to the instance. The finding is on the
+decorator expression.
+
+Parity: ruff and flake8-bugbear B019 report the same decorators (`functools.cache` and
+`lru_cache` only) on instance methods, including a bounded `lru_cache`, and ruff skips `Enum`
+classes as leaklint does. pylint's W1518 `method-cache-max-size-none` reports only the unbounded
+forms (`lru_cache(maxsize=None)`, `cache`): leaklint also reports a bounded `lru_cache`, because
+up to `maxsize` instances (128 by default), each with everything it references, stay alive after
+their last use and the cache is shared across instances, so one hot instance evicts another's
+entries. pylint also resolves `maxsize` passed through `**{"maxsize": None}`; leaklint does not
+need to, since it reports the method either way. pylint's older W1516 `lru-cache-decorating-method`
+matches leaklint's choice.
+
+## Why it hurts in production
+The cache lives on the function, which lives on the class, for the life of the process. Every
+call stores `self` in a key, so each instance (a request handler, a client holding a connection
+pool, a parsed document) is kept alive by the cache long after the code is done with it. Memory
+creeps up and `__del__`/`weakref` cleanups never run.
+
+## Example
+```python
+class Catalogue:
+    @lru_cache(maxsize=256)
+    def price(self, sku):
+        return self.db.price(sku)
+```
+
+## Use instead
+A cache owned by the instance, which dies with it:
+
+```python
+class Catalogue:
+    def __init__(self, db):
+        self.db = db
+        self._prices = cachetools.LRUCache(maxsize=256)
+
+    @cachetools.cachedmethod(lambda self: self._prices)
+    def price(self, sku):
+        return self.db.price(sku)
+```
+
+or `functools.cached_property` for an argument-less value, or a module-level cache keyed by the
+identifying value (`sku`, `self.tenant_id`) rather than the instance.
+
+## Fix safety
+No fix: where the cache should live depends on the instance's lifetime.
+
+## Options
+`[tool.leaklint.caches.memoizers."mylib.memoize"] pins-instance = true` adds an in-house
+memoizer.
+""",
+)
+
+ENUM_KIND = "enum"
+
+
+def check_pins_instance(memo: Memo, ctx: Any, known: Knowledge) -> None:
+    if not memo.entry.get("pins-instance"):
+        return
+    function = memo.function
+    model = ctx.model
+    cls = model.enclosing_class(function)
+    if cls is None or model.self_name(function) is None:
+        return
+    if _is_enum(cls, model, known):
+        return
+    ctx.report("LL303", memo.decorator,
+               f"`{memo.short}` on the method `{function.name}` keeps every instance it is called on alive "
+               "for the life of the process (the cache holds `self`)")
+
+
+def _is_enum(cls: Any, model: Any, known: Knowledge, depth: int = 0) -> bool:
+    """Whether the class derives from an Enum class (directly or through classes of this module)."""
+    if depth > 5:
+        return False
+    for base in cls.bases:
+        qualname = model.qualname(base) or ""
+        if known.bounded_annotations.get(qualname) == ENUM_KIND:
+            return True
+        if isinstance(base, ast.Name):
+            for binding in model.lookup(base.id, model.module_scope):
+                if binding.kind == "class" and _is_enum(binding.node, model, known, depth + 1):
+                    return True
+    return False
+

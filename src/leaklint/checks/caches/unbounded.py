@@ -1,0 +1,418 @@
+"""LL302 unbounded-cache: a cache with no bound, keyed by arguments that have no bound either."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, List, Optional, Tuple
+
+from leaklint.checks.base import Rule
+from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation, same
+from leaklint.findings import UNSAFE, Fix
+
+LL302 = Rule(
+    code="LL302",
+    name="unbounded-cache",
+    family="caches",
+    summary="A cache that never evicts is keyed by unbounded arguments: it grows for the life of the process.",
+    fix="sometimes",
+    doc="""
+## What it finds
+- `functools.lru_cache(maxsize=None)` (or `lru_cache(None)`), `functools.cache`,
+  `async_lru.alru_cache(maxsize=None)`, `cachetools.func.lru_cache(maxsize=None)` and the other
+  `cachetools.func` caches with `maxsize=None`, and `cachetools.cached` over a plain dict, as a
+  decorator or applied as a call (`f = lru_cache(maxsize=None)(g)`). The finding is on the
+  decorator expression.
+- A module-level or class-level dict used as a cache (a function looks a key up in it and, on a
+  miss, stores that key) that is only ever added to: nothing in the module pops, deletes, clears
+  or rebinds it, and it is not handed to other code that could. The finding is on the `{}` (or
+  `dict()`, `OrderedDict()`, `defaultdict(...)`) that creates it.
+
+A cache is reported only when its keys are unbounded. A function with no parameters (besides
+`self`/`cls`), or whose parameters are all annotated `bool`, `Literal[...]` or an `Enum` class
+of the module (also inside `Optional`), has a handful of possible keys and is fine. A cache
+defined inside another function lives as long as that closure and is not reported.
+`cachetools.func.ttl_cache(maxsize=None)` expires entries on every store, so it is bounded by
+rate times TTL and is not reported.
+
+## Why it hurts in production
+Memory grows with every distinct argument ever seen: user ids, URLs, query strings. Nothing
+fails; the pod's RSS climbs for days until the OOM killer restarts it, which looks like a random
+crash and resets the evidence. Every worker process holds its own copy.
+
+## Example
+```python
+from functools import cache
+
+@cache
+def render_avatar(user_id: int, size: int) -> bytes: ...
+
+_geo: dict = {}
+
+def locate(ip):
+    if ip not in _geo:
+        _geo[ip] = geoip.lookup(ip)
+    return _geo[ip]
+```
+
+## Use instead
+```python
+from functools import lru_cache
+
+@lru_cache(maxsize=4096)
+def render_avatar(user_id: int, size: int) -> bytes: ...
+
+_geo = cachetools.TTLCache(maxsize=10_000, ttl=3600)
+```
+
+## Fix safety
+Unsafe: with a bound, entries get evicted and recomputed, which changes timing and, for
+functions with side effects or identity-sensitive results, behaviour. `maxsize=None` becomes
+`maxsize=<fix-maxsize>`; `@cache` becomes `@lru_cache(maxsize=<fix-maxsize>)` with
+`lru_cache` imported (and the `cache` import dropped when nothing else uses it). `cachetools.cached`
+over a dict and hand-made dicts have no fix: choosing an eviction policy is a design decision.
+
+## Options
+- `[tool.leaklint.caches] fix-maxsize` (default `"1024"`): the bound the fix inserts, any
+  expression (`"settings.CACHE_SIZE"`).
+- `[tool.leaklint.caches.memoizers."mylib.memoize"]` with `bound-keyword`, `bound-position`,
+  `unbounded` or `cache-keyword` teaches leaklint an in-house memoizer;
+  `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
+""",
+)
+
+# method calls on a dict, by what they do to its size
+GROWS = frozenset({"setdefault", "update", "__setitem__"})
+SHRINKS = frozenset({"pop", "popitem", "clear", "__delitem__"})
+READS = frozenset({"get", "keys", "values", "items", "copy", "__contains__", "__getitem__", "setdefault"})
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def unbounded_reason(memo: Memo, model: Any) -> Optional[Tuple[str, Optional[ast.AST]]]:
+    """Why a memoizer keeps every entry, and the ``None`` argument that says so (if any)."""
+    entry = memo.entry
+    call = memo.call
+    if entry.get("unbounded"):
+        return f"`{memo.short}` never evicts", None
+    if call is None:
+        return None
+    keyword = entry.get("bound-keyword")
+    position = entry.get("bound-position")
+    if keyword is not None:
+        for kw in call.keywords:
+            if kw.arg == keyword and _is_none(kw.value):
+                return f"`{memo.short}({keyword}=None)` never evicts", kw.value
+        if position is not None and len(call.args) > position and _is_none(call.args[position]):
+            if not any(isinstance(a, ast.Starred) for a in call.args[: position + 1]):
+                return f"`{memo.short}(None)` never evicts", call.args[position]
+    cache_keyword = entry.get("cache-keyword")
+    cache_position = entry.get("cache-position")
+    cache_arg = None
+    for kw in call.keywords:
+        if cache_keyword is not None and kw.arg == cache_keyword:
+            cache_arg = kw.value
+    if cache_arg is None and cache_position is not None and len(call.args) > cache_position:
+        cache_arg = call.args[cache_position]
+    if cache_arg is not None:
+        value = model.value_of(cache_arg) if isinstance(cache_arg, ast.Name) else cache_arg
+        if is_dict_creation(value, model):
+            return f"`{memo.short}` over a plain dict never evicts", None
+    return None
+
+
+def bounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> bool:
+    """Whether every argument the cache is keyed by has a handful of values."""
+    args = function.args  # type: ignore[attr-defined]
+    if args.vararg is not None or args.kwarg is not None:
+        return False
+    params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
+    if params and model.enclosing_class(function) is not None and not _is_static(function, model):
+        params = params[1:]  # ``self``/``cls`` is LL303's business
+    return all(_bounded_annotation(p.annotation, model, known) for p in params)
+
+
+def _is_static(function: ast.AST, model: Any) -> bool:
+    return "builtins.staticmethod" in model.decorator_names(function)
+
+
+def _bounded_annotation(annotation: Optional[ast.AST], model: Any, known: Knowledge, depth: int = 0,
+                        detached: bool = False) -> bool:
+    """Whether an annotation admits a handful of values. ``detached`` nodes come from a string
+    annotation: they are not in the tree, so their names are looked up at module level."""
+    if annotation is None or depth > 4:
+        return False
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            parsed = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return False
+        return _bounded_annotation(parsed, model, known, depth + 1, detached=True)
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return True
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return (_bounded_annotation(annotation.left, model, known, depth + 1, detached)
+                and _bounded_annotation(annotation.right, model, known, depth + 1, detached))
+    if isinstance(annotation, ast.Subscript):
+        base = _annotation_qualname(annotation.value, model, detached)
+        if known.bounded_annotations.get(base) == "literal":
+            return True
+        if base in ("typing.Optional", "typing.Union"):
+            inner = annotation.slice
+            parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return all(_bounded_annotation(p, model, known, depth + 1, detached) for p in parts)
+        return False
+    if isinstance(annotation, (ast.Name, ast.Attribute)):
+        kind = known.bounded_annotations.get(_annotation_qualname(annotation, model, detached))
+        if kind in ("bool", "enum"):
+            return True
+        return _is_enum_class(annotation, model, known)
+    return False
+
+
+def _annotation_qualname(expr: ast.AST, model: Any, detached: bool) -> str:
+    if not detached:
+        return model.qualname(expr) or ""
+    if isinstance(expr, ast.Attribute):
+        base = _annotation_qualname(expr.value, model, detached)
+        return f"{base}.{expr.attr}" if base else ""
+    if isinstance(expr, ast.Name):
+        for binding in model.module_scope.bindings.get(expr.id, ()):
+            if binding.kind == "import" and binding.target:
+                return binding.target
+        return f"builtins.{expr.id}"
+    return ""
+
+
+def _is_enum_class(annotation: ast.AST, model: Any, known: Knowledge) -> bool:
+    if not isinstance(annotation, ast.Name):
+        return False
+    for binding in model.lookup(annotation.id, model.module_scope):
+        if binding.kind == "class":
+            for base in binding.node.bases:
+                if known.bounded_annotations.get(model.qualname(base) or "") == "enum":
+                    return True
+    return False
+
+
+class Unbounded:
+    """LL302 for one file."""
+
+    def __init__(self, ctx: Any, known: Knowledge) -> None:
+        self.ctx = ctx
+        self.model = ctx.model
+        self.known = known
+        # module-level dict names, and class-level ones by class node id
+        self.module_dicts: Dict[str, ast.AST] = {}
+        self.class_dicts: Dict[Tuple[int, str], Tuple[ast.ClassDef, ast.AST]] = {}
+
+    # ------------------------------------------------------------------ memoizers
+    def check_memoized(self, memo: Memo, nested: bool) -> None:
+        if nested:
+            return
+        found = unbounded_reason(memo, self.model)
+        if found is None:
+            return
+        reason, none_arg = found
+        function = memo.function
+        if bounded_parameters(function, self.model, self.known):
+            return
+        name = getattr(function, "name", "function")
+        self.ctx.report("LL302", memo.decorator,
+                        f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process",
+                        self._fix(memo, none_arg))
+
+    def _fix(self, memo: Memo, none_arg: Optional[ast.AST]) -> Optional[Fix]:
+        bound = self.ctx.option("caches", "fix-maxsize")
+        call = memo.call
+        keyword = memo.entry.get("bound-keyword")
+        if none_arg is not None and call is not None:
+            if any(kw.value is none_arg for kw in call.keywords):
+                op = ("add_keyword", self.ctx.node_range(call), keyword, bound)
+            else:
+                op = ("replace", self.ctx.node_range(none_arg), bound)
+            return Fix(f"Bound the cache: `{keyword}={bound}`", UNSAFE, (op,))
+        form = memo.entry.get("bounded-form")
+        if not form or call is not None:
+            return None
+        module, _, bounded = form.rpartition(".")
+        replacement_keyword = self.known.memoizers.get(form, {}).get("bound-keyword", "maxsize")
+        decorator = memo.decorator
+        if isinstance(decorator, ast.Attribute):
+            if self.model.qualname(decorator.value) != module:
+                return None
+            code = f"{self.ctx.segment(decorator.value)}.{bounded}({replacement_keyword}={bound})"
+            ops: Tuple[Any, ...] = (("replace", self.ctx.node_range(decorator), code),)
+        elif isinstance(decorator, ast.Name):
+            existing = self.model.module_scope.bindings.get(bounded)
+            if existing and any(b.kind != "import" or b.target != form for b in existing):
+                return None  # the name means something else here
+            ops = (("replace", self.ctx.node_range(decorator), f"{bounded}({replacement_keyword}={bound})"),
+                   ("add_import", module, bounded))
+            removal = self._import_removal(decorator, module, bounded)
+            if removal is not None:
+                ops += (removal,)
+        else:
+            return None
+        return Fix(f"Bound the cache: `@{bounded}({replacement_keyword}={bound})`", UNSAFE, ops)
+
+    def _import_removal(self, decorator: ast.Name, module: str, bounded: str) -> Optional[Tuple[Any, ...]]:
+        """Turn ``from functools import cache`` into ``from functools import lru_cache`` when the
+        decorator was the only use of ``cache``."""
+        bindings = self.model.module_scope.bindings.get(decorator.id, [])
+        if len(bindings) != 1 or bindings[0].kind != "import":
+            return None
+        statement = bindings[0].node
+        if not isinstance(statement, ast.ImportFrom) or statement.lineno != statement.end_lineno:
+            return None
+        if self.model.parent(statement) is not self.model.tree or statement.level:
+            return None
+        line = self.ctx.source.lines[statement.lineno - 1]
+        if ";" in line or "#" in line:
+            return None
+        if sum(1 for n in self.model.nodes.get(ast.Name, ()) if n.id == decorator.id) != 1:
+            return None
+        names = [f"{a.name} as {a.asname}" if a.asname else a.name
+                 for a in statement.names if (a.asname or a.name) != decorator.id]
+        if statement.module == module and bounded not in names:
+            names.append(bounded)  # the replacement takes the place of the name it replaces
+        if not names:
+            return ("remove_statement", self.ctx.node_range(statement))
+        return ("replace_statement", self.ctx.node_range(statement),
+                f"from {statement.module} import {', '.join(names)}\n")
+
+    # ------------------------------------------------------------------ hand-made dicts
+    def note_assign(self, node: ast.Assign) -> None:
+        """Remember ``name = {}`` at module or class level."""
+        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+            return
+        if not is_dict_creation(node.value, self.model):
+            return
+        parent = self.model.parent(node)
+        name = node.targets[0].id
+        if isinstance(parent, ast.Module):
+            if len(self.model.module_scope.bindings.get(name, ())) == 1:
+                self.module_dicts[name] = node.value
+        elif isinstance(parent, ast.ClassDef):
+            scope = self.model.scopes.get(id(parent))
+            if scope is not None and len(scope.bindings.get(name, ())) == 1 and not scope.attributes.get(name):
+                self.class_dicts[(id(parent), name)] = (parent, node.value)
+
+    def end(self) -> None:
+        if self.module_dicts:
+            self._check_module_dicts()
+        if self.class_dicts:
+            self._check_class_dicts()
+
+    def _check_module_dicts(self) -> None:
+        model = self.model
+        uses: Dict[str, List[ast.AST]] = {}
+        for node in model.nodes.get(ast.Name, ()):
+            if node.id in self.module_dicts:
+                uses.setdefault(node.id, []).append(node)
+        for name, created in self.module_dicts.items():
+            found = []
+            for use in uses.get(name, ()):
+                scope = model.scope_of(use)
+                if scope.kind != "module" and not any(b.scope is model.module_scope
+                                                      for b in model.lookup(name, scope)):
+                    continue  # a local of the same name
+                if model.parent(use) is model.parent(created) and isinstance(use.ctx, ast.Store):
+                    continue  # the definition
+                found.append(use)
+            self._judge(name, created, found)
+
+    def _check_class_dicts(self) -> None:
+        model = self.model
+        by_name: Dict[str, List[ast.Attribute]] = {}
+        names = {name for (_, name) in self.class_dicts}
+        for node in model.nodes.get(ast.Attribute, ()):
+            if node.attr in names:
+                by_name.setdefault(node.attr, []).append(node)
+        for (_, name), (cls, created) in self.class_dicts.items():
+            found: List[ast.AST] = []
+            for use in by_name.get(name, ()):
+                if self._refers_to_class(use, cls):
+                    found.append(use)
+            self._judge(name, created, found)
+
+    def _refers_to_class(self, use: ast.Attribute, cls: ast.ClassDef) -> bool:
+        if not isinstance(use.value, ast.Name):
+            return False
+        if use.value.id == cls.name:
+            return True
+        function = self.model.enclosing_function(use, through_lambda=False)
+        while function is not None:
+            if self.model.enclosing_class(function) is cls:
+                params = self.model.params(function)
+                return bool(params) and params[0].arg == use.value.id and not _is_static(function, self.model)
+            function = self.model.enclosing_function(function, through_lambda=False)
+        return False
+
+    def _judge(self, name: str, created: ast.AST, uses: List[ast.AST]) -> None:
+        """Report when the dict is filled on a miss in some function and never shrinks or escapes."""
+        model = self.model
+        fills: List[Tuple[ast.AST, ast.AST]] = []  # (function, key)
+        reads: List[Tuple[ast.AST, ast.AST]] = []
+        for use in uses:
+            kind, key = self._use_kind(use)
+            if kind in ("shrinks", "escapes"):
+                return
+            function = model.enclosing_function(use, through_lambda=False)
+            if function is None or key is None:
+                continue
+            if kind in ("grows", "fills"):
+                fills.append((function, key))
+            if kind in ("reads", "fills"):
+                reads.append((function, key))
+        for function, key in fills:
+            if isinstance(key, ast.Constant):
+                continue
+            if not any(f is function and same(k, key) for f, k in reads):
+                continue
+            if bounded_parameters(function, model, self.known):
+                continue
+            self.ctx.report("LL302", created,
+                            f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
+                            "ever removes an entry: it keeps every distinct key for the life of the process")
+            return
+
+    def _use_kind(self, use: ast.AST) -> Tuple[str, Optional[ast.AST]]:
+        """What one reference does to the dict: grows, shrinks, reads, escapes or other."""
+        model = self.model
+        ctx = getattr(use, "ctx", None)
+        if isinstance(ctx, (ast.Store, ast.Del)):
+            return "shrinks", None  # rebound or deleted: a reset
+        parent = model.parent(use)
+        if isinstance(parent, ast.Subscript) and parent.value is use:
+            if isinstance(parent.ctx, ast.Store):
+                statement = model.parent(parent)
+                if isinstance(statement, ast.AugAssign) or (
+                        isinstance(statement, ast.Assign) and any(same(n, use) for n in ast.walk(statement.value))):
+                    return "other", None  # an accumulator (``d[k] = d.get(k, 0) + 1``), not a cache
+                return "grows", parent.slice
+            if isinstance(parent.ctx, ast.Del):
+                return "shrinks", None
+            return "reads", parent.slice
+        if isinstance(parent, ast.Attribute) and parent.value is use:
+            call = model.parent(parent)
+            key = call.args[0] if isinstance(call, ast.Call) and call.func is parent and call.args else None
+            if parent.attr in SHRINKS:
+                return "shrinks", None
+            if parent.attr == "setdefault":
+                return "fills", key  # looks the key up and stores it on a miss
+            if parent.attr in GROWS:
+                return "grows", None
+            if parent.attr in READS:
+                return "reads", key
+            return "other", None
+        if isinstance(parent, ast.Compare) and use in parent.comparators:
+            return "reads", parent.left
+        if isinstance(parent, ast.Call) and use is not parent.func:
+            callee = model.qualname(parent.func) or ""
+            return ("other", None) if callee.startswith("builtins.") else ("escapes", None)
+        if isinstance(parent, (ast.keyword, ast.Return, ast.Assign, ast.AnnAssign, ast.Starred, ast.Dict,
+                               ast.Tuple, ast.List, ast.Yield, ast.NamedExpr, ast.Lambda)):
+            return "escapes", None
+        return "other", None
