@@ -66,13 +66,14 @@ class TimeoutChecker(Checker):
         (``from requests import get as fetch``, ``fetch = requests.get``)."""
         out = set()
         names = self.names
-        for scope in model.scopes.values():
-            for name, bindings in scope.bindings.items():
-                for b in bindings:
-                    if b.kind == "import" and b.target and b.target.rpartition(".")[2] in names:
-                        out.add(name)
-                    elif b.kind == "assign" and isinstance(b.value, ast.Attribute) and b.value.attr in names:
-                        out.add(name)
+        for node in model.nodes.get(ast.ImportFrom, ()):
+            for alias in node.names:
+                if alias.asname and alias.name in names:
+                    out.add(alias.asname)
+        for name, bindings in model.module_scope.bindings.items():
+            value = bindings[-1].value
+            if isinstance(value, ast.Attribute) and value.attr in names:
+                out.add(name)
         return frozenset(out)
 
     # ------------------------------------------------------------------ visitors
@@ -159,7 +160,7 @@ class TimeoutChecker(Checker):
                 continue
             callee, skip_self = self._project_callee(node, func)
             if callee is not None:
-                ll103.check_project_call(node, callee, skip_self, param, self.patterns, ctx)
+                ll103.check_project_call(node, callee, skip_self, param, self.patterns, ctx, self._local_facts(callee))
 
     def _project_callee(self, call: ast.Call, func: ast.AST) -> Tuple[Optional[str], bool]:
         model = self.model
@@ -178,6 +179,30 @@ class TimeoutChecker(Checker):
                     return f"{prefix}{cls.name}.{method.attr}", True
         return None, False
 
+    def _local_facts(self, callee: str) -> Optional[Dict[str, Any]]:
+        """The signature of a function, class or method defined in this module; ``None`` when
+        it lives elsewhere (or is inherited), so the project index must decide."""
+        module = self.model.module
+        prefix = f"{module}." if module else ""
+        if not callee.startswith(prefix):
+            return None
+        parts = callee[len(prefix):].split(".")
+        bindings = self.model.module_scope.bindings.get(parts[0])
+        if not bindings or len(parts) > 2:
+            return None
+        node = bindings[-1].node
+        if bindings[-1].kind == "def" and len(parts) == 1:
+            return ll103.signature(node)
+        if bindings[-1].kind != "class":
+            return None
+        wanted = parts[1] if len(parts) == 2 else "__init__"
+        for stmt in node.body:  # type: ignore[attr-defined]
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == wanted:
+                facts = ll103.signature(stmt)
+                facts["skip_self"] = len(parts) == 1
+                return facts
+        return None
+
     # ------------------------------------------------------------------ facts the rules ask
     def timeout_param(self, func: Optional[ast.AST]) -> Optional[str]:
         if func is None:
@@ -187,13 +212,25 @@ class TimeoutChecker(Checker):
             self._params[key] = timeout_param(func, self.patterns)
         return self._params[key]
 
+    def _constructors(self, call: ast.Call) -> List[ast.Call]:
+        """The calls that built the receiver of ``call`` (``pool`` in ``pool.request(...)``)."""
+        receiver = call.func.value  # type: ignore[attr-defined]
+        values = [receiver] if isinstance(receiver, ast.Call) else self.model.values_of(receiver)
+        return [v for v in values if isinstance(v, ast.Call)]
+
     def owner_has_timeout(self, call: ast.Call, entry) -> bool:
         """``pool.request(...)`` where ``pool`` was built with ``timeout=``."""
-        receiver = call.func.value  # type: ignore[attr-defined]
-        for value in self.model.values_of(receiver) if not isinstance(receiver, ast.Call) else [receiver]:
-            if isinstance(value, ast.Call) and passes_timeout(value, {"timeout-keyword": entry.get("timeout-keyword", "timeout")}, self.model):
-                return True
-        return False
+        owner_entry = {"timeout-keyword": entry.get("timeout-keyword", "timeout")}
+        return any(passes_timeout(ctor, owner_entry, self.model) for ctor in self._constructors(call))
+
+    def owner_unbounded(self, call: ast.Call, entry) -> bool:
+        """``q.put(item)`` on a queue built without ``maxsize``: it never waits."""
+        ctors = self._constructors(call)
+        for ctor in ctors:
+            bound = argument(ctor, entry.get("bounded-by"), entry.get("bounded-by-position"))
+            if bound is not None and not (isinstance(bound, ast.Constant) and isinstance(bound.value, int) and bound.value <= 0):
+                return False
+        return bool(ctors)
 
     def receiver_key(self, expr: ast.AST) -> Tuple[int, str]:
         """Identify a receiver across statements: its text plus the scope that owns the name

@@ -92,9 +92,24 @@ class CallCatalogue:
         if not callee:
             return False
         module, _, name = callee.rpartition(".")
-        return module == self.model.module and name[:1].islower()
+        if module != self.model.module or not name[:1].islower():
+            return False
+        bindings = self.model.module_scope.bindings.get(name)
+        return bool(bindings) and bindings[-1].kind == "def" and _returns_a_call(bindings[-1].node)
 
     def inference(self) -> Inference:
         if self._inference is None:
             self._inference = Inference(self.ctx.source.text, self.model.module, self.model.returns)
         return self._inference
+
+
+def _returns_a_call(func: ast.AST) -> bool:
+    """Whether the function returns the result of a call somewhere (not in nested scopes)."""
+    stack = list(func.body)  # type: ignore[attr-defined]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            return True
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+    return False

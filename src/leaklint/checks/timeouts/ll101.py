@@ -37,7 +37,7 @@ Not findings: a timeout passed by keyword or at its position; `**kwargs` (the ca
 dict that holds the timeout); `*args`; `block=False`/`blocking=False`; a `Session` subclass or a
 session with a custom adapter mounted or its `request` replaced (they inject a default); a call
 through `functools.partial(..., timeout=...)`; `communicate()`/`wait()` after `kill()`/
-`terminate()` of the same process; `.result()` on a future whose work already carries a deadline
+`terminate()` of the same process; `put` on a queue built without `maxsize` (it never waits); `.result()` on a future whose work already carries a deadline
 (`run_coroutine_threadsafe(asyncio.wait_for(...), loop)`, or a future passed to
 `wait(..., timeout=...)`); a DSN that leaklint cannot read (a variable from configuration may hold
 `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None` is LL102).
@@ -106,6 +106,8 @@ def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> 
     if passes_timeout(call, entry, model) or opaque_dsn(call, entry, model):
         return False
     if entry.get("owner-timeout") and state.owner_has_timeout(call, entry):
+        return False
+    if entry.get("bounded-by") and state.owner_unbounded(call, entry):
         return False
     func = call.func
     if isinstance(func, ast.Attribute):

@@ -85,7 +85,17 @@ def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) ->
     ctx.report("LL103", call, f"`{target}` waits `{ctx.segment(value)}` s, ignoring this function's `{param}`", fix)
 
 
-def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str, patterns: Sequence[str], ctx) -> None:
+def signature(func: ast.AST) -> Dict[str, Any]:
+    """The facts of a local function, in the shape of the project index's."""
+    args = func.args  # type: ignore[attr-defined]
+    return {"kind": "function", "params": [a.arg for a in list(getattr(args, "posonlyargs", [])) + list(args.args)],
+            "kwonly": [a.arg for a in args.kwonlyargs]}
+
+
+def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str, patterns: Sequence[str],
+                       ctx, local_facts: Optional[Dict[str, Any]]) -> None:
+    """``local_facts``: the callee's signature when it is defined in this module (decided now);
+    otherwise the finding is deferred to the project index."""
     if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
         return
     for kw in call.keywords:
@@ -96,10 +106,34 @@ def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str,
             return
     keywords = [kw.arg for kw in call.keywords]
     message = "`{callee}` accepts `{param}` but this call drops this function's `%s`" % param
+    if local_facts is not None:
+        if local_facts.get("skip_self"):
+            skip_self = True
+        dropped = left_out(local_facts, skip_self, len(call.args), keywords, patterns)
+        if dropped is not None:
+            ctx.report("LL103", call, message.format(callee=callee, param=dropped), _forward_fix(call, ctx, param, dropped))
+        return
     args = (callee, skip_self, len(call.args), keywords, list(patterns))
-    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True),
-              Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),)))
+    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True), _forward_fix(call, ctx, param, param))
     ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, False))
+
+
+def _forward_fix(call: ast.Call, ctx, param: str, callee_param: str) -> Optional[Fix]:
+    if callee_param != param:
+        return None
+    return Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),))
+
+
+def left_out(facts: Dict[str, Any], skip_self: bool, positional: int, keywords: List[str],
+             patterns: Sequence[str]) -> Optional[str]:
+    """The callee's first timeout-like parameter that the call does not fill."""
+    params = list(facts.get("params", []))[1 if skip_self else 0:]
+    for i, name in enumerate(params + list(facts.get("kwonly", []))):
+        if is_timeout_name(name, patterns):
+            if name in keywords or (i < len(params) and i < positional):
+                return None
+            return name
+    return None
 
 
 def dropped_timeout(index, callee: str, skip_self: bool, positional: int, keywords: List[str],
@@ -117,13 +151,7 @@ def dropped_timeout(index, callee: str, skip_self: bool, positional: int, keywor
             return None
     if facts.get("kind") != "function":
         return None
-    params = list(facts.get("params", []))[1 if skip_self else 0:]
-    for i, name in enumerate(params + list(facts.get("kwonly", []))):
-        if not is_timeout_name(name, patterns):
-            continue
-        if name in keywords or (i < len(params) and i < positional):
-            return None
-        if (name == caller_param) != with_fix:
-            return None
-        return {"callee": callee, "param": name}
-    return None
+    name = left_out(facts, skip_self, positional, keywords, patterns)
+    if name is None or (name == caller_param) != with_fix:
+        return None
+    return {"callee": callee, "param": name}
