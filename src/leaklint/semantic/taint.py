@@ -131,9 +131,14 @@ class TaintConfig:
         self.propagating_calls = frozenset(sources.get("propagating-calls", {}))
         self.sanitizer_calls = frozenset(sources.get("sanitizer-calls", {})) | frozenset(sanitizers)
         self.identifier_names = _globs(sources.get("identifier-names", {}))
+        self.bounded_names = _globs(sources.get("bounded-names", {}))
 
     def is_identifier_name(self, name: str) -> bool:
-        return _match(name.lstrip("_").lower(), self.identifier_names)
+        name = name.lstrip("_").lower()
+        return _match(name, self.identifier_names) and not _match(name, self.bounded_names)
+
+    def is_bounded_name(self, name: str) -> bool:
+        return _match(name.lstrip("_").lower(), self.bounded_names)
 
     def is_bounded_attribute(self, attr: str) -> bool:
         return _match(attr, self.bounded_attributes)
@@ -149,7 +154,8 @@ class TaintAnalysis:
         self._active: set = set()
         self._mutations: Dict[int, Dict[str, List[Tuple[Optional[ast.AST], ast.AST]]]] = {}
         self._summaries: Dict[int, Value] = {}
-        self.frameworks = self._module_frameworks()
+        self._exits: Optional[Dict[int, Tuple[List[ast.Return], bool]]] = None
+        self._frameworks: Optional[FrozenSet[str]] = None
 
     # ------------------------------------------------------------------ entry points
     def taint_of(self, expr: Optional[ast.AST]) -> Value:
@@ -175,16 +181,29 @@ class TaintAnalysis:
         if key in self._summaries:
             return self._summaries[key]
         self._summaries[key] = None  # recursion
-        returns = [node.value for node in self._own_nodes(func) if isinstance(node, ast.Return)]
-        if not returns or any(r is None for r in returns):
-            value: Value = None if not returns else join(
-                [CLEAN if r is None else self.taint_of(r) for r in returns])
+        returns, generator = self._function_exits().get(key, ([], False))
+        if generator or not returns:
+            value: Value = None
         else:
-            value = join(self.taint_of(r) for r in returns)
-        if _is_generator(self, func):
-            value = None
+            value = join(CLEAN if r.value is None else self.taint_of(r.value) for r in returns)
         self._summaries[key] = value
         return value
+
+    def _function_exits(self) -> Dict[int, Tuple[List[ast.Return], bool]]:
+        """Per function (by id): its ``return`` statements and whether it yields, from the index."""
+        if self._exits is None:
+            exits: Dict[int, Tuple[List[ast.Return], bool]] = {}
+            model = self.model
+            for node in model.nodes.get(ast.Return, ()):
+                func = model.enclosing_function(node, through_lambda=False)
+                if func is not None:
+                    exits.setdefault(id(func), ([], False))[0].append(node)  # type: ignore[arg-type]
+            for node in model.of_type(ast.Yield, ast.YieldFrom):
+                func = model.enclosing_function(node, through_lambda=False)
+                if func is not None:
+                    exits[id(func)] = (exits.get(id(func), ([], False))[0], True)
+            self._exits = exits
+        return self._exits
 
     def entries(self, expr: ast.AST, _depth: int = 0) -> List[Tuple[Optional[str], ast.AST, Value]]:
         """A mapping-like expression as ``(key, value node, taint)`` entries: dict literals,
@@ -420,12 +439,47 @@ class TaintAnalysis:
             node = b.node
             return join([self._as_text(node.value)] + [self._binding(x, use) for x in earlier[-3:]])  # type: ignore[attr-defined]
         if kind == "for":
-            iterable = b.value if b.value is not None else getattr(b.node, "iter", None)
-            return self.taint_of(iterable)
+            return self._loop_variable(b)
         if b.value is not None:
             return self.taint_of(b.value)
         value = getattr(b.node, "value", None)  # tuple unpacking of a non-literal
         return self.taint_of(value) if isinstance(value, ast.AST) else None
+
+    def _loop_variable(self, b: Binding) -> Value:
+        """``for k, v in d.items()``: ``k`` holds a key and ``v`` a value of ``d``, each with its own taint."""
+        loop = b.node
+        iterable = getattr(loop, "iter", None)
+        target = getattr(loop, "target", None)
+        part, mapping = None, None
+        if isinstance(iterable, ast.Call) and isinstance(iterable.func, ast.Attribute) and not iterable.args:
+            method, mapping = iterable.func.attr, iterable.func.value
+            if method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+                first = target.elts[0]
+                part = "keys" if isinstance(first, ast.Name) and first.id == b.name else "values"
+            elif method in ("keys", "values"):
+                part = method
+        elif isinstance(iterable, ast.Name):
+            part, mapping = "keys", iterable
+        if part is not None and mapping is not None:
+            value = self._mapping_part(mapping, part)
+            if value is not False:
+                return value  # type: ignore[return-value]
+        return self.taint_of(iterable)
+
+    def _mapping_part(self, mapping: ast.AST, part: str) -> Union[Value, bool]:
+        """The join of the keys (or values) of the dict literal(s) ``mapping`` holds; ``False`` when
+        it is not known to hold dicts."""
+        values = self.model.values_of(mapping) if isinstance(mapping, (ast.Name, ast.Attribute)) else []
+        if not values or not all(isinstance(v, ast.Dict) for v in values):
+            return False
+        parts: List[Value] = []
+        for d in values:
+            for key, value in zip(d.keys, d.values):  # type: ignore[attr-defined]
+                parts.append(self.taint_of(value if key is None or part == "values" else key))
+        if isinstance(mapping, ast.Name):
+            for key, value in self._mutations_of(mapping):
+                parts.append(self.taint_of(value if part == "values" or key is None else key))
+        return join(parts)
 
     def _param(self, b: Binding) -> Value:
         func = b.scope.node if b.scope is not None else None
@@ -504,7 +558,10 @@ class TaintAnalysis:
         return None
 
     def _only_framework(self) -> str:
-        return next(iter(self.frameworks)) if len(self.frameworks) == 1 else ""
+        """The web framework this module uses, when it imports exactly one."""
+        if self._frameworks is None:
+            self._frameworks = self._module_frameworks()
+        return next(iter(self._frameworks)) if len(self._frameworks) == 1 else ""
 
     def _module_frameworks(self) -> FrozenSet[str]:
         found = set()
@@ -569,6 +626,8 @@ class TaintAnalysis:
         """``(key, value)`` stored into the local container ``name`` in its function: item
         assignments ``name[k] = v`` (key ``k``) and ``name.append(v)``/``name.update(...)`` (the call
         itself for ``update``, so that keyword entries keep their keys)."""
+        if not any(_is_container(v) for v in self.model.values_of(name)):
+            return []
         func = self.model.enclosing_function(name, through_lambda=False)
         if func is None:
             return []
@@ -642,8 +701,17 @@ def _unquote(ann: ast.AST) -> ast.AST:
     return ann
 
 
-def _is_generator(analysis: TaintAnalysis, func: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in analysis._own_nodes(func))
+def _is_container(value: ast.AST) -> bool:
+    """A mutable container display or copy: what ``append``/``update``/item assignment can grow."""
+    if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)):
+        return True
+    if isinstance(value, ast.Call):
+        func = value.func
+        if isinstance(func, ast.Name):
+            return func.id in ("dict", "list", "set", "defaultdict", "OrderedDict", "deque")
+        if isinstance(func, ast.Attribute):
+            return func.attr in ("copy", "defaultdict", "OrderedDict", "deque")
+    return False
 
 
 def _key_text(key: ast.AST) -> str:

@@ -12,7 +12,8 @@ method name before asking the model anything; taint is computed only for sink ar
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, Optional
+import weakref
+from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.cardinality import ll201, ll202, ll203
@@ -20,6 +21,7 @@ from leaklint.checks.cardinality.ll201 import LL201
 from leaklint.checks.cardinality.ll202 import LL202
 from leaklint.checks.cardinality.ll203 import LL203
 from leaklint.checks.cardinality.sinks import SinkCatalogue, argument, instrument_of, label_names, metric_class, metric_of
+from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import Taint, TaintAnalysis, TaintConfig, describe
 
 
@@ -53,9 +55,8 @@ class CardinalityChecker(Checker):
     resolvers = {"cardinality-sink": resolve_sink}
 
     def begin(self, ctx) -> None:
-        self.sinks = SinkCatalogue(ctx.catalogue)
-        self.analysis = TaintAnalysis(ctx.model, TaintConfig(ctx.catalogue["telemetry-sources"],
-                                                             ctx.option("cardinality", "sanitizers")))
+        self.sinks, config = _prepared(ctx.catalogue, tuple(ctx.option("cardinality", "sanitizers")))
+        self.analysis = TaintAnalysis(ctx.model, config)
         self.class_aliases = self._metric_class_aliases(ctx.model)
         self.check_labels = ctx.enabled("LL201")
         self.check_names = ctx.enabled("LL203")
@@ -64,7 +65,10 @@ class CardinalityChecker(Checker):
     def _metric_class_aliases(self, model) -> FrozenSet[str]:
         """Local names imported as metric classes (``from prometheus_client import Counter as C``)."""
         names = set()
+        modules = self.sinks.class_modules
         for node in model.nodes.get(ast.ImportFrom, ()):
+            if node.module not in modules:
+                continue
             for alias in node.names:
                 if f"{node.module}.{alias.name}" in self.sinks.metric_classes:
                     names.add(alias.asname or alias.name)
@@ -72,34 +76,33 @@ class CardinalityChecker(Checker):
 
     def visit_Call(self, node: ast.Call, ctx) -> None:
         func = node.func
-        sinks = self.sinks
-        if isinstance(func, ast.Attribute):
-            attr = func.attr
-            if attr in sinks.label_methods:
-                if self.check_labels and (node.args or node.keywords):
-                    self._labels(node, ctx)
-            elif attr in sinks.instrument_methods:
-                if self.check_labels and (len(node.args) > 1 or node.keywords):
-                    self._attributes(node, ctx)
-            elif attr in sinks.class_names:
+        if type(func) is ast.Attribute:
+            kinds = self.sinks.dispatch.get(func.attr)
+            if kinds is None:
+                return
+            if "labels" in kinds and self.check_labels and (node.args or node.keywords):
+                self._labels(node, ctx)
+            if "instrument" in kinds and self.check_labels and (len(node.args) > 1 or node.keywords):
+                self._attributes(node, ctx)
+            if "declaration" in kinds:
                 self._declaration(node, ctx)
-            elif attr in sinks.factories:
+            if "factory" in kinds:
                 self._factory(node, ctx)
-            if attr in sinks.tag_methods and (node.keywords or (node.args and not isinstance(node.args[0], ast.Constant))):
+            if "tags" in kinds and (node.keywords or (node.args and not isinstance(node.args[0], ast.Constant))):
                 self._statsd(node, ctx)
-        elif isinstance(func, ast.Name) and func.id in self.class_aliases:
+        elif type(func) is ast.Name and func.id in self.class_aliases:
             self._declaration(node, ctx)
 
     # ------------------------------------------------------------------ sinks
     def _labels(self, node: ast.Call, ctx) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        metric = metric_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
+        metric = metric_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
         if metric is not None:
             ll201.report(ctx, self.analysis, node, metric, ll201.label_pairs(self.analysis, node), "label")
 
     def _attributes(self, node: ast.Call, ctx) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        found = instrument_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
+        found = instrument_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
         if found is None:
             return
         metric, entry = found
@@ -115,7 +118,7 @@ class CardinalityChecker(Checker):
         receiver = node.func.value  # type: ignore[attr-defined]
         if self.check_labels:
             pairs = ll201.tag_pairs(self.analysis, node, entry)
-            ll201.report(ctx, self.analysis, node, ll201.Metric(ctx.segment(receiver)), pairs, "tag")
+            ll201.report(ctx, self.analysis, node, ll201.Metric(segment(ctx, receiver)), pairs, "tag")
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
         if self.check_names and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "statsd metric")
@@ -127,8 +130,9 @@ class CardinalityChecker(Checker):
         _cls, entry = found
         if self.check_declarations:
             stmt = ctx.model.statement_of(node)
-            display = _assigned_name(stmt, ctx) or ctx.segment(node.func)
-            ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names)
+            display = _assigned_name(stmt, ctx) or segment(ctx, node.func)
+            ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names,
+                        self.analysis.config.is_bounded_name)
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
         if self.check_names and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "metric")
@@ -152,17 +156,31 @@ class CardinalityChecker(Checker):
                     out[name] = {"metric": {"labels": label_names(model, b.value, found[1])}}
                 elif isinstance(b.value.func, ast.Attribute) and b.value.func.attr in self.sinks.factories:
                     out[name] = {"instrument": True}
-            elif b.kind == "def":
+            elif b.kind == "def" and not name.startswith("_"):  # what other modules may import
                 summary = self.analysis.summarize_function(b.node)
                 if isinstance(summary, Taint):
-                    out[name] = {"unbounded-return": {"source": describe(summary, ctx.segment),
+                    out[name] = {"unbounded-return": {"source": describe(summary, segmenter(ctx)),
                                                       "line": summary.line, "module": model.module}}
         return out
 
 
+# catalogues prepared once per run (a worker analyses many files with the same catalogue)
+_PREPARED: "weakref.WeakKeyDictionary[Any, Dict[Tuple[str, ...], Tuple[SinkCatalogue, TaintConfig]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _prepared(catalogue, sanitizers: Tuple[str, ...]) -> Tuple[SinkCatalogue, TaintConfig]:
+    by_options = _PREPARED.setdefault(catalogue, {})
+    found = by_options.get(sanitizers)
+    if found is None:
+        found = by_options[sanitizers] = (SinkCatalogue(catalogue),
+                                          TaintConfig(catalogue["telemetry-sources"], sanitizers))
+    return found
+
+
 def _assigned_name(stmt: ast.AST, ctx) -> Optional[str]:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        return ctx.segment(stmt.targets[0])
+        return segment(ctx, stmt.targets[0])
     if isinstance(stmt, ast.AnnAssign):
-        return ctx.segment(stmt.target)
+        return segment(ctx, stmt.target)
     return None

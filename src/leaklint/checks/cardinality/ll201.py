@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from leaklint.checks.base import Rule
 from leaklint.checks.cardinality import fixes
 from leaklint.checks.cardinality.sinks import Metric, argument
+from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, Value, describe
 
 LL201 = Rule(
@@ -159,9 +160,9 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     label_text = "{label}" if deferred_label else escape(_label_name(label, metric.labelnames))
     head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
     if isinstance(taint, Taint):
-        source = f"`{escape(describe(taint, ctx.segment))}` from line {taint.line}"
+        source = f"`{escape(describe(taint, segmenter(ctx)))}` from line {taint.line}"
     else:
-        source = f"`{escape(ctx.segment(taint.node) or taint.qualname)}`, which returns `{{source}}` ({{where}})"
+        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns `{{source}}` ({{where}})"
     message = f"{head}{source}: {SERIES}"
     helper = taint.qualname if isinstance(taint, External) else ""
     if metric.qualname or helper:

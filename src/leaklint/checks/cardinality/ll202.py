@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from leaklint.checks.base import Rule
 
@@ -40,22 +40,28 @@ No fix: renaming a label changes every query that uses it.
 
 ## Options
 `[tool.leaklint.metrics.unbounded-label-names]` adds names or globs (value: what the label holds),
-e.g. `"tenant" = "a customer"`. A label that is bounded in your service despite its name
+e.g. `"tenant" = "a customer"`. Names listed under `[tool.leaklint.telemetry-sources.bounded-names]`
+(shipped: `*provider_id`, `worker_id`, `instance_id`, `shard_id`...: things the operator
+configures) are exempt. A label that is bounded in your service despite its name
 (`shard_id` with 16 shards) is silenced with `# noqa: LL202` on the declaration.
 """,
 )
 
 
-def unbounded_label(names: Optional[List[str]], patterns: Dict[str, str]) -> Optional[str]:
+def unbounded_label(names: Optional[List[str]], patterns: Dict[str, str],
+                    is_bounded: Callable[[str], bool]) -> Optional[str]:
     for name in names or ():
         lowered = name.lower()
+        if is_bounded(lowered):
+            continue
         for pattern, what in patterns.items():
             if fnmatch.fnmatchcase(lowered, pattern):
                 return f"label `{name}` of `{{metric}}` names {what}: every distinct value creates a new time series"
     return None
 
 
-def check(ctx, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str]) -> None:
-    message = unbounded_label(names, patterns)
+def check(ctx, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str],
+          is_bounded: Callable[[str], bool]) -> None:
+    message = unbounded_label(names, patterns, is_bounded)
     if message is not None:
         ctx.report("LL202", call, message.replace("{metric}", display))

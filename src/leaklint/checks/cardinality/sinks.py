@@ -42,6 +42,13 @@ class SinkCatalogue:
         self.class_names: FrozenSet[str] = frozenset(q.rsplit(".", 1)[1] for q in self.metric_classes)
         self.class_modules: FrozenSet[str] = frozenset(q.rsplit(".", 1)[0] for q in self.metric_classes)
         self.unbounded_label_names: Dict[str, str] = catalogue.section("metrics", "unbounded-label-names")
+        # method name -> which kinds of sink it may be: one dict lookup rejects most calls
+        self.dispatch: Dict[str, FrozenSet[str]] = {}
+        for kind, names in (("labels", self.label_methods), ("instrument", self.instrument_methods),
+                            ("declaration", self.class_names), ("factory", self.factories),
+                            ("tags", self.tag_methods)):
+            for name in names:
+                self.dispatch[name] = self.dispatch.get(name, frozenset()) | {kind}
 
 
 def argument(call: ast.Call, position: Optional[int], keyword: Optional[str]) -> Optional[ast.AST]:
