@@ -97,7 +97,21 @@ class FileContext:
         return self.settings.options[family][name]
 
     def segment(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.source.text, node) or ""
+        """The node's source text. Unlike ``ast.get_source_segment``, reuses the file's split lines:
+        that function re-splits the whole file per call, quadratically in the length of a line."""
+        line, end_line = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        col, end_col = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if line is None or end_line is None or col is None or end_col is None:
+            return ""
+        lines = self.source.lines
+        if not 1 <= line <= end_line <= len(lines):
+            return ""
+        first = lines[line - 1].encode("utf-8")
+        if line == end_line:
+            return first[col:end_col].decode("utf-8", errors="replace")
+        last = lines[end_line - 1].encode("utf-8")
+        return (first[col:].decode("utf-8", errors="replace") + "".join(lines[line:end_line - 1])
+                + last[:end_col].decode("utf-8", errors="replace"))
 
     def position(self, node: ast.AST) -> Tuple[int, int, int, int]:
         """1-based line and column (characters), end exclusive."""

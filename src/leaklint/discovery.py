@@ -184,12 +184,21 @@ def _walk_dir(directory: str, exclude: Sequence[str], root: str, ignores: List[G
         try:
             is_dir = entry.is_dir()
         except OSError:
-            continue
+            is_dir = False  # a symlink loop: reported as unreadable below if it names a .py file
         if _excluded(os.path.abspath(path), entry.name, exclude, root):
             continue
         if ignores and _ignored(ignores, path, is_dir):
             continue
         if is_dir:
             yield from _walk_dir(path, exclude, root, ignores, respect_gitignore, visited)
-        elif entry.name.endswith(".py"):
+        elif entry.name.endswith(".py") and _regular_or_broken_link(entry):
             yield path
+
+
+def _regular_or_broken_link(entry: os.DirEntry) -> bool:
+    """Regular files, and links that do not resolve (reported as unreadable). Never a FIFO or a
+    device: reading one would block the whole run."""
+    try:
+        return stat.S_ISREG(entry.stat().st_mode)
+    except OSError:
+        return entry.is_symlink()

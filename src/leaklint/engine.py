@@ -4,6 +4,7 @@ deferred findings -> fixes -> sorted findings. Output is the formatters' busines
 from __future__ import annotations
 
 import os
+import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -70,6 +71,8 @@ def read_jobs(jobs: List[Job]) -> List[Tuple[Job, Optional[str]]]:
     for job in jobs:
         if job.raw is None:
             try:
+                if not stat.S_ISREG(os.stat(job.path).st_mode):
+                    raise OSError("not a regular file")  # never block on a FIFO or device
                 with open(job.path, "rb") as handle:
                     job.raw = handle.read()
             except OSError:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass
 from typing import List, Optional
@@ -34,7 +36,7 @@ class Source:
     @property
     def lines(self) -> List[str]:
         if self._lines is None:
-            self._lines = self.text.splitlines(keepends=True)
+            self._lines = split_lines(self.text)
         return self._lines
 
     def line_text(self, line: int) -> str:
@@ -51,6 +53,13 @@ class Source:
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
+def split_lines(text: str) -> List[str]:
+    """Lines with their endings, as Python counts them: only \n, \r\n and \r end a line.
+    ``str.splitlines`` also splits on form feeds and U+2028 inside strings and comments, which
+    would shift every later line number."""
+    return io.StringIO(text, newline="").readlines()
+
+
 def detect_newline(text: str) -> str:
     idx = text.find("\n")
     if idx > 0 and text[idx - 1] == "\r":
@@ -61,6 +70,8 @@ def detect_newline(text: str) -> str:
 
 
 def decode(path: str, raw: bytes) -> Source:
+    if len(raw) > MAX_FILE_BYTES:  # also when the engine read the bytes itself
+        raise SourceError(f"could not read: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     if b"\x00" in raw:
         pos = raw.index(b"\x00")
         line = raw.count(b"\n", 0, pos) + 1
@@ -86,14 +97,16 @@ def decode(path: str, raw: bytes) -> Source:
 
 def read_source(path: str) -> Source:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            raise SourceError("could not read: not a regular file")  # a FIFO or device would block
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
+        if os.path.islink(path):
+            raise SourceError("could not read: broken symbolic link") from None
         raise SourceError("could not read: file vanished before it was read") from None
     except IsADirectoryError:
         raise SourceError("could not read: is a directory") from None
     except OSError as exc:
         raise SourceError(f"could not read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SourceError(f"could not read: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     return decode(path, raw)

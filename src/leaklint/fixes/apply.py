@@ -8,6 +8,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from leaklint.findings import Edit, Finding, Fix
 from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
+from leaklint.source import split_lines
 
 
 def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:
@@ -126,8 +127,8 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
 
 def edits_between(old: str, new: str) -> Tuple[Edit, ...]:
     """Minimal replacements turning ``old`` into ``new`` (1-based lines and columns)."""
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    old_lines = split_lines(old)
+    new_lines = split_lines(new)
     edits: List[Edit] = []
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():

@@ -12,7 +12,7 @@ from leaklint.engine import Job, RunResult, resolve_deferred
 from leaklint.findings import Finding
 from leaklint.fixes.apply import fix_text, with_edits
 from leaklint.fixes.writer import WriteError, write_atomic
-from leaklint.source import Source, SourceError, decode
+from leaklint.source import Source, SourceError, decode, split_lines
 
 MAX_PASSES = 4
 
@@ -115,7 +115,7 @@ def _not_applied(finding: Finding, reason: str) -> Finding:
 
 
 def _unified(path: str, old: str, new: str) -> str:
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+    lines = difflib.unified_diff(split_lines(old), split_lines(new),
                                  fromfile=f"a/{path}", tofile=f"b/{path}")
     text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
     return text
