@@ -1,0 +1,135 @@
+"""LL4xx: resource lifetime and load shape.
+
+- LL401 resource-never-closed (``never_closed``): files, sockets, clients, connections, processes
+  and executors not released on every path.
+- LL402 client-per-iteration (``per_iteration``): a client or pool created in a loop body.
+- LL403 unbounded-queue (``unbounded_queue``): a work-buffer queue without a positive maxsize.
+- LL404 retry-without-backoff (``retries``): retries that never stop, never wait or wait a constant.
+
+What owns a resource, how it is released, which queues take a bound and which retry helpers need
+which arguments are catalogues (``rules/resources.toml``, ``rules/retries.toml``); where a created
+value goes is computed once per creation by ``ownership``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, FrozenSet, Iterable
+
+from leaklint.checks.base import Checker, Option
+from leaklint.checks.lifetime.never_closed import LL401, check_never_closed
+from leaklint.checks.lifetime.ownership import enclosing_loop, fate_of
+from leaklint.checks.lifetime.per_iteration import LL402, check_per_iteration
+from leaklint.checks.lifetime.retries import LL404, RetryCatalogue, check_policy, check_retrier
+from leaklint.checks.lifetime.retry_loops import check_loop
+from leaklint.checks.lifetime.unbounded_queue import LL403, check_queue
+
+
+def _last_names(*qualnames: Iterable[str]) -> FrozenSet[str]:
+    return frozenset(q.rsplit(".", 1)[-1] for names in qualnames for q in names)
+
+
+def _with_aliases(names: FrozenSet[str], model) -> FrozenSet[str]:
+    """``names`` plus the local aliases imports give them (``from urllib3.util import Retry as R``),
+    so the cheap name filter does not miss aliased calls."""
+    aliases = {alias.asname for node_type in (ast.Import, ast.ImportFrom) for node in model.nodes.get(node_type, ())
+               for alias in node.names if alias.asname and alias.name.rsplit(".", 1)[-1] in names}
+    return names | frozenset(aliases) if aliases else names
+
+
+class LifetimeChecker(Checker):
+    family = "lifetime"
+    rules = (LL401, LL402, LL403, LL404)
+    options = {
+        "queue-maxsize": Option("str", "1000", "The bound the LL403 fix gives a queue."),
+        "retry-attempts": Option("int", 5, "The stop_after_attempt bound the LL404 fix adds to tenacity."),
+        "retry-wait": Option("str", "wait_random_exponential(multiplier=0.5, max=30)",
+                             "The tenacity wait strategy the LL404 fix adds."),
+        "retry-wait-import": Option("str", "from tenacity import wait_random_exponential",
+                                    "The import the retry-wait expression needs."),
+        "retry-backoff-factor": Option("str", "0.5", "The urllib3 backoff_factor the LL404 fix sets."),
+    }
+
+    def begin(self, ctx) -> None:
+        self.resources: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "resources")
+        self.queues: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "queues")
+        self.owners = ctx.catalogue.section("resources", "owners")
+        self.borrowers = ctx.catalogue.section("resources", "borrowers")
+        self.retry = RetryCatalogue(ctx)
+        self.on = {code: ctx.enabled(code) for code in self.codes}
+        names = []
+        if self.on["LL401"] or self.on["LL402"]:
+            names.append(self.resources)
+        if self.on["LL403"]:
+            names.append(self.queues)
+        if self.on["LL404"]:
+            names.extend((self.retry.retriers, self.retry.policies))
+        self.call_names = _with_aliases(_last_names(*names), ctx.model)
+        self.decorator_names = (_with_aliases(_last_names(self.retry.retriers), ctx.model) if self.on["LL404"]
+                                else frozenset())
+
+    # -------------------------------------------------------------- calls
+    def visit_Call(self, node: ast.Call, ctx) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in self.call_names:
+            return
+        target = ctx.model.call_target(node)
+        if target is None:
+            return
+        entry = self.resources.get(target)
+        if entry is not None and (self.on["LL401"] or self.on["LL402"]):
+            self._resource(node, target, entry, ctx)
+            return
+        entry = self.queues.get(target)
+        if entry is not None and self.on["LL403"]:
+            check_queue(node, target, entry, ctx)
+            return
+        if not self.on["LL404"]:
+            return
+        entry = self.retry.retriers.get(target)
+        if entry is not None:
+            check_retrier(node, target, entry.get("style", "tenacity"), self.retry, ctx)
+            return
+        entry = self.retry.policies.get(target)
+        if entry is not None:
+            check_policy(node, target, entry, ctx)
+
+    def _resource(self, node: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+        model = ctx.model
+        func = model.enclosing_function(node, through_lambda=False)
+        if func is None:
+            return  # module and class level objects live as long as the process
+        release = tuple(entry.get("release", ("close",)))
+        fate = fate_of(node, model, release, entry.get("with-closes", True), self.owners, self.borrowers, func)
+        if self.on["LL401"]:
+            check_never_closed(node, target, entry, fate, ctx, func)
+        if self.on["LL402"]:
+            loop = enclosing_loop(node, model, func)
+            if loop is not None:
+                check_per_iteration(node, target, entry, fate, loop, ctx)
+
+    # -------------------------------------------------------------- retries
+    def visit_FunctionDef(self, node: ast.AST, ctx) -> None:
+        if not self.decorator_names:
+            return
+        for dec in node.decorator_list:  # type: ignore[attr-defined]
+            if isinstance(dec, ast.Call):
+                continue
+            name = dec.id if isinstance(dec, ast.Name) else dec.attr if isinstance(dec, ast.Attribute) else None
+            if name not in self.decorator_names:
+                continue
+            target = ctx.model.qualname(dec)
+            entry = self.retry.retriers.get(target or "")
+            if entry is not None:
+                check_retrier(dec, target, entry.get("style", "tenacity"), self.retry, ctx)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_While(self, node: ast.While, ctx) -> None:
+        if self.on["LL404"]:
+            check_loop(node, self.retry, ctx)
+
+    def visit_For(self, node: ast.For, ctx) -> None:
+        if self.on["LL404"] and isinstance(node.iter, ast.Call):
+            check_loop(node, self.retry, ctx)

@@ -1,0 +1,205 @@
+"""LL404 retry-without-backoff: the rule, and the retry helpers of ``rules/retries.toml`` (tenacity,
+backoff, urllib3 ``Retry``). Hand-written retry loops are recognised in ``retry_loops``."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Dict, List, Optional, Tuple
+
+from leaklint.checks.base import Rule
+from leaklint.findings import UNSAFE, Fix
+
+LL404 = Rule(
+    code="LL404",
+    name="retry-without-backoff",
+    family="lifetime",
+    summary="A retry that never stops, never waits, or waits the same time for every client.",
+    fix="sometimes",
+    doc="""
+## What it finds
+- tenacity `@retry`, `@retry(...)`, `Retrying(...)`/`AsyncRetrying(...)` without `stop=` (it
+  retries forever) or without `wait=` (it retries in a tight loop), or with `wait_none()` or a
+  bare `wait_fixed(...)`;
+- `backoff.on_exception` / `on_predicate` without `max_tries=` or `max_time=`;
+- urllib3 `Retry(...)` (also through `requests.adapters`) that retries with `backoff_factor`
+  absent or `0`;
+- hand-written retry loops: a `while` loop or a `for` over `range(...)`/`itertools.count()` whose
+  body holds a `try` that exits the loop on success (`return`/`break`) and whose handler lets the
+  loop go round again, when the loop never sleeps, sleeps a constant, or (a `while True:` with no
+  `raise`/`break` on failure) never stops.
+
+Not retry loops: polling loops that wait for a state change (no `try` that exits on success, or
+only "not yet" exceptions such as `queue.Empty` caught, see `polling-exceptions`), consumer loops
+and periodic jobs (their `try` body does not leave the loop). A sleep whose duration grows with
+the attempt (`2 ** attempt`, `delay *= 2`), is drawn at random, comes from a helper, or cannot be
+read as a constant counts as backoff. `backoff` adds full jitter by default, so its wait
+generators are accepted.
+
+## Why it hurts in production
+When a dependency blips, every client fails at the same moment. Retries without a pause hit it
+again at once, many times per second per client; retries with a fixed pause hit it in lock-step
+waves; retries that never stop keep the load up after the dependency is back. One blip becomes a
+thundering herd that keeps it down. Exponential backoff spreads the attempts over time, jitter
+de-synchronises clients, and a stop bounds the work.
+
+## Example
+```python
+@retry
+def charge(payment):
+    return gateway.charge(payment)
+
+def fetch(url):
+    for attempt in range(5):
+        try:
+            return requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            time.sleep(1)
+```
+
+## Use instead
+```python
+@retry(stop=stop_after_attempt(5), wait=wait_random_exponential(multiplier=0.5, max=30))
+def charge(payment):
+    return gateway.charge(payment)
+
+def fetch(url):
+    for attempt in range(5):
+        try:
+            return requests.get(url, timeout=5)
+        except requests.ConnectionError:
+            time.sleep(min(30, 0.5 * 2 ** attempt) * random.random())
+```
+Prefer exponential backoff *with jitter* (`wait_random_exponential`, urllib3 2's
+`backoff_jitter`, `backoff.full_jitter`).
+
+## Fix safety
+Unsafe: the retried call now gives up after `retry-attempts` attempts and waits between them, so
+callers see failures sooner and calls take longer. The fix adds the missing `stop=` and `wait=`
+to tenacity (with their imports) and sets urllib3's `backoff_factor` to `retry-backoff-factor`.
+Hand-written loops, `backoff` and constant waits get no fix.
+
+## Options
+- `[tool.leaklint.lifetime] retry-attempts` (default `5`): the `stop_after_attempt` bound.
+- `retry-wait` (default `"wait_random_exponential(multiplier=0.5, max=30)"`) and `retry-wait-import`
+  (default `"from tenacity import wait_random_exponential"`).
+- `retry-backoff-factor` (default `"0.5"`): the urllib3 `backoff_factor` the fix sets.
+- `[tool.leaklint.retries]` extends `rules/retries.toml`: `sleeps`, `sleep-name-parts`,
+  `polling-exceptions`, `retriers`, `retry-policies`.
+""",
+)
+
+class RetryCatalogue:
+    def __init__(self, ctx) -> None:
+        self.retriers: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retriers")
+        self.policies: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retry-policies")
+        self.no_waits = ctx.catalogue.section("retries", "no-waits")
+        self.sleeps = ctx.catalogue.section("retries", "sleeps")
+        self.sleep_parts = tuple(ctx.catalogue.section("retries", "sleep-name-parts"))
+        self.polling = tuple(ctx.catalogue.section("retries", "polling-exceptions"))
+        self.fresh_parts = tuple(ctx.catalogue.section("retries", "fresh-value-name-parts"))
+
+
+def _keywords(call: ast.Call) -> Optional[Dict[str, ast.AST]]:
+    """Keyword arguments by name; ``None`` when ``**kwargs`` may carry any of them."""
+    out = {}
+    for kw in call.keywords:
+        if kw.arg is None:
+            return None
+        out[kw.arg] = kw.value
+    return out
+
+
+# ---------------------------------------------------------------------- helpers: tenacity, backoff
+def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, ctx) -> None:
+    """``node`` is a call to the retrier, or a bare ``@retry`` decorator expression."""
+    if isinstance(node, ast.Call):
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            return
+        keywords = _keywords(node)
+        if keywords is None:
+            return
+    else:
+        keywords = {}
+    if style == "backoff":
+        if "max_tries" not in keywords and "max_time" not in keywords:
+            ctx.report("LL404", node, f"`{target}` without `max_tries=` or `max_time=` retries forever")
+        return
+    missing = [k for k in ("stop", "wait") if k not in keywords]
+    wait = keywords.get("wait")
+    constant = _no_wait(wait, cat, ctx.model) if wait is not None else None
+    if not missing and constant is None:
+        return
+    problems = []
+    if "stop" in missing:
+        problems.append("no `stop=` (it retries forever)")
+    if "wait" in missing:
+        problems.append("no `wait=` (it retries in a tight loop)")
+    if constant is not None:
+        problems.append(f"`{constant}` ({cat.no_waits[constant]})")
+    fix = _tenacity_fix(node, missing, ctx) if missing else None
+    ctx.report("LL404", node, f"`{target}` has {' and '.join(problems)}: add `stop=` and an exponential "
+                              f"`wait=` with jitter", fix)
+
+
+def _no_wait(wait: ast.AST, cat: RetryCatalogue, model) -> Optional[str]:
+    if isinstance(wait, ast.Call):
+        target = model.call_target(wait)
+        if target in cat.no_waits:
+            return target
+    return None
+
+
+def _tenacity_fix(node: ast.AST, missing: List[str], ctx) -> Optional[Fix]:
+    attempts = ctx.option("lifetime", "retry-attempts")
+    wait = ctx.option("lifetime", "retry-wait")
+    values = {"stop": f"stop_after_attempt({attempts})", "wait": wait}
+    ops: List[Tuple[Any, ...]] = []
+    if isinstance(node, ast.Call):
+        for key in missing:
+            ops.append(("add_keyword", ctx.node_range(node), key, values[key]))
+    else:
+        args = ", ".join(f"{k}={values[k]}" for k in missing)
+        ops.append(("replace", ctx.node_range(node), f"{ctx.segment(node)}({args})"))
+    if "stop" in missing:
+        ops.append(("add_import", "tenacity", "stop_after_attempt"))
+    if "wait" in missing:
+        extra = _import_op(ctx.option("lifetime", "retry-wait-import"))
+        if extra is not None:
+            ops.append(extra)
+    return Fix("Add " + " and ".join(f"`{k}={values[k]}`" for k in missing), UNSAFE, tuple(ops))
+
+
+def _import_op(statement: str) -> Optional[Tuple[str, str, str]]:
+    """``"from a import b"`` -> ``("add_import", "a", "b")``; ``"import a"`` -> ``(..., "a", "")``."""
+    try:
+        body = ast.parse(statement.strip()).body
+    except SyntaxError:
+        return None
+    node = body[0] if len(body) == 1 else None
+    if isinstance(node, ast.ImportFrom) and node.module and len(node.names) == 1 and not node.level:
+        return ("add_import", node.module, node.names[0].name)
+    if isinstance(node, ast.Import) and len(node.names) == 1:
+        return ("add_import", node.names[0].name, "")
+    return None
+
+
+# ---------------------------------------------------------------------- urllib3 Retry
+def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+    keywords = _keywords(call)
+    if keywords is None or any(isinstance(a, ast.Starred) for a in call.args):
+        return
+    count = keywords.get(entry.get("count-keyword", "total"))
+    position = entry.get("count-position")
+    if count is None and position is not None and len(call.args) > position:
+        count = call.args[position]
+    if isinstance(count, ast.Constant) and (count.value is False or count.value == 0):
+        return
+    backoff_kw = entry.get("backoff-keyword", "backoff_factor")
+    backoff = keywords.get(backoff_kw)
+    if backoff is not None and not (isinstance(backoff, ast.Constant) and backoff.value == 0):
+        return
+    factor = ctx.option("lifetime", "retry-backoff-factor")
+    state = "0" if backoff is not None else "absent"
+    ctx.report("LL404", call, f"`{target}` retries with `{backoff_kw}` {state}: every attempt fires at once; "
+                              f"set a backoff factor (and `backoff_jitter` on urllib3 2)",
+               Fix(f"Set `{backoff_kw}={factor}`", UNSAFE, (("add_keyword", ctx.node_range(call), backoff_kw, factor),)))
