@@ -49,6 +49,7 @@ class Taint:
     kind: str = "value"  # request, identifier, call, exception, parameter, helper
     framework: str = ""
     text: str = ""  # set when the source is described rather than shown (helpers of other modules)
+    origin: Optional["Taint"] = None  # for a helper's result: the source inside the helper
 
     @property
     def line(self) -> int:
@@ -393,6 +394,9 @@ class TaintAnalysis:
                 return Taint(node, what, "request", framework) if what else None
             if attr == "get" and self._constant_mapping(receiver):
                 return join(self.taint_of(a) for a in node.args[1:2]) if len(node.args) > 1 else CLEAN
+            self_call = self._method_summary(func, node)
+            if self_call is not False:
+                return self_call  # type: ignore[return-value]
             base = self.taint_of(receiver)
             if isinstance(base, Taint) and base.kind == "request" and base.node is receiver and attr == "get":
                 return Taint(node, base.what, base.kind, base.framework)
@@ -401,13 +405,8 @@ class TaintAnalysis:
                             + [self._as_text(k.value) for k in node.keywords])
             if isinstance(base, Taint) and base.kind == "exception":
                 return None
-            if isinstance(base, (Taint, External)):
+            if isinstance(base, (Taint, External, Params)):
                 return base
-            if attr in _MUTATORS or qn is not None:
-                return None
-            self_call = self._method_summary(func, node)
-            if self_call is not False:
-                return self_call  # type: ignore[return-value]
         return None
 
     # ------------------------------------------------------------------ pieces
@@ -615,9 +614,10 @@ class TaintAnalysis:
 
     def _apply_summary(self, summary: Value, node: ast.Call) -> Value:
         if isinstance(summary, Taint):
-            return Taint(node, f"{summary.what} (returned by the helper)", "helper", summary.framework,
-                         text="")
+            return Taint(node, summary.what, "helper", summary.framework, origin=summary)
         if isinstance(summary, Params):
+            if not summary.indexes:
+                return None  # built from ``self``: nothing known
             args = [a for a in node.args if not isinstance(a, ast.Starred)]
             return join(self.taint_of(args[i]) if i < len(args) else None for i in sorted(summary.indexes))
         return summary
@@ -724,7 +724,14 @@ def _key_text(key: ast.AST) -> str:
 
 
 def describe(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
-    """The source as the message shows it: its text (short), else what it is."""
+    """The source as the message shows it: ``request.path`` from line 12; for a helper's result
+    ``route_of()`` which returns ``request.path`` from line 4."""
+    if taint.origin is not None:
+        return f"`{_shown(taint, segment)}`, which returns {describe(taint.origin, segment)}"
+    return f"`{_shown(taint, segment)}` from line {taint.line}"
+
+
+def _shown(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
     if taint.text:
         return taint.text
     text = " ".join((segment(taint.node) or "").split())
@@ -736,3 +743,10 @@ def describe(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
     if len(text) > 60:
         text = text[:57] + "..."
     return text
+
+
+def origin_of(taint: Taint) -> Taint:
+    """The innermost source of a helper's result."""
+    while taint.origin is not None:
+        taint = taint.origin
+    return taint

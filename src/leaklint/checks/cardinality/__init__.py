@@ -42,7 +42,7 @@ def resolve_sink(index, metric: str, label: int, helper: str) -> Optional[Dict[s
         if not returned:
             return None
         fields["source"] = returned["source"]
-        fields["where"] = f"line {returned['line']} of `{returned['module']}`"
+        fields["where"] = returned["module"]
     return fields
 
 

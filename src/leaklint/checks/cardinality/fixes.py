@@ -11,13 +11,14 @@ from typing import Optional, Tuple
 
 from leaklint.checks.cardinality.text import segment
 from leaklint.findings import UNSAFE, Fix
-from leaklint.semantic.taint import Taint, TaintAnalysis
+from leaklint.semantic.taint import Taint, TaintAnalysis, origin_of
 
 UNMATCHED = '"<unmatched>"'
 
 
 def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str, Tuple]]:
     """``(description, op)`` replacing the raw path at the source, when the framework has a route."""
+    taint = origin_of(taint)  # a helper's raw path is fixed inside the helper
     node = taint.node
     if taint.kind != "request" or not isinstance(node, ast.Attribute):
         return None

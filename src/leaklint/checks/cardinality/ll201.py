@@ -158,11 +158,14 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     fix = fixes.make_fix(fixes.route_fix(t, analysis, ctx) for _l, _n, t in bad if isinstance(t, Taint))
     deferred_label = isinstance(label, int) and bool(metric.qualname)
     label_text = "{label}" if deferred_label else escape(_label_name(label, metric.labelnames))
-    head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
-    if isinstance(taint, Taint):
-        source = f"`{escape(describe(taint, segmenter(ctx)))}` from line {taint.line}"
+    if label_text == "?":
+        head = f"a {noun} of `{escape(metric.display)}` gets "
     else:
-        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns `{{source}}` ({{where}})"
+        head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
+    if isinstance(taint, Taint):
+        source = escape(describe(taint, segmenter(ctx)))
+    else:
+        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns {{source}} of `{{where}}`"
     message = f"{head}{source}: {SERIES}"
     helper = taint.qualname if isinstance(taint, External) else ""
     if metric.qualname or helper:

@@ -49,9 +49,9 @@ The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rule
 def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
     taint = analysis.taint_of(name)
     if isinstance(taint, Taint):
-        ctx.report("LL203", call, f"{kind} name is built from `{describe(taint, segmenter(ctx))}` (line {taint.line}): "
+        ctx.report("LL203", call, f"{kind} name is built from {describe(taint, segmenter(ctx))}: "
                                   "every distinct value creates a new metric")
     elif isinstance(taint, External):
         message = (f"{escape(kind)} name is built from `{escape(segment(ctx, taint.node) or taint.qualname)}`, which "
-                   "returns `{source}` ({where}): every distinct value creates a new metric")
+                   "returns {source} of `{where}`: every distinct value creates a new metric")
         ctx.defer("LL203", call, message, ("cardinality-sink", "", -1, taint.qualname))
