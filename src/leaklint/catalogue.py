@@ -56,6 +56,11 @@ def catalogue_names() -> List[str]:
     return sorted(_load_shipped())
 
 
+def catalogue_sections(name: str) -> List[str]:
+    """The sections a catalogue's ``[schema]`` declares."""
+    return sorted(_load_shipped().get(name, {}).get("schema", {}))
+
+
 def validate_extension(name: str, data: Any, where: str) -> List[str]:
     """Errors in a user extension of catalogue ``name`` (empty when it is valid)."""
     shipped = _load_shipped().get(name)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from leaklint import __version__
-from leaklint.catalogue import TYPE_CHECKS, catalogue_names, tomllib, validate_extension
+from leaklint.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
 
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "build", "dist", "__pycache__",
@@ -183,6 +183,17 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
         elif key in families:
             if not isinstance(value, dict):
                 raise ConfigError(f"{loc}: expected a table of options ({', '.join(sorted(families[key]))})")
+            if key in catalogues:
+                # a family and a catalogue of the same name (``caches``) share one table:
+                # the catalogue's sections extend it, the other keys are options
+                sections = set(catalogue_sections(key))
+                extension = {k: v for k, v in value.items() if k in sections}
+                value = {k: v for k, v in value.items() if k not in sections}
+                if extension:
+                    errors = validate_extension(key, extension, loc)
+                    if errors:
+                        raise ConfigError("\n".join(errors))
+                    settings.catalogue_extensions[key] = extension
             for opt_name, opt_value in value.items():
                 opt = families[key].get(opt_name)
                 if opt is None:
