@@ -99,8 +99,12 @@ class CacheChecker(Checker):
                 store = store_of_assign(node)
                 if store is not None:
                     self.error_cached.check_store(store)
-        elif self.ll302 and isinstance(target, ast.Name) and isinstance(node.value, (ast.Dict, ast.Call)):
-            self.unbounded.note_assign(node)
+        elif self.ll302 and len(node.targets) == 1 and isinstance(node.value, (ast.Dict, ast.Call)):
+            self.unbounded.note_assign(node, target, node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign, ctx) -> None:
+        if self.ll302 and isinstance(node.value, (ast.Dict, ast.Call)):
+            self.unbounded.note_assign(node, node.target, node.value)
 
     def end(self, ctx) -> None:
         if self.ll301:

@@ -222,6 +222,8 @@ class ErrorCached:
             return
         handler = enclosing_handler(store.node, model)
         if handler is not None:
+            if transient_caught(handler, model, self.known) is None:
+                return  # ``except KeyError`` around a lookup is a miss, not a failure
             if self._cache_kind(store, function) is not None and not self._deliberate(store, function):
                 self.handlers[id(handler)] = handler
                 self.handler_stores.setdefault(id(handler), []).append(store)

@@ -283,21 +283,19 @@ class Unbounded:
                 f"from {statement.module} import {', '.join(names)}\n")
 
     # ------------------------------------------------------------------ hand-made dicts
-    def note_assign(self, node: ast.Assign) -> None:
-        """Remember ``name = {}`` at module or class level."""
-        if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
-            return
-        if not is_dict_creation(node.value, self.model):
+    def note_assign(self, node: ast.AST, target: ast.AST, value: Optional[ast.AST]) -> None:
+        """Remember ``name = {}`` (or ``name: dict = {}``) at module or class level."""
+        if not isinstance(target, ast.Name) or not is_dict_creation(value, self.model):
             return
         parent = self.model.parent(node)
-        name = node.targets[0].id
+        name = target.id
         if isinstance(parent, ast.Module):
             if len(self.model.module_scope.bindings.get(name, ())) == 1:
-                self.module_dicts[name] = node.value
+                self.module_dicts[name] = value
         elif isinstance(parent, ast.ClassDef):
             scope = self.model.scopes.get(id(parent))
             if scope is not None and len(scope.bindings.get(name, ())) == 1 and not scope.attributes.get(name):
-                self.class_dicts[(id(parent), name)] = (parent, node.value)
+                self.class_dicts[(id(parent), name)] = (parent, value)
 
     def end(self) -> None:
         if self.module_dicts:
@@ -367,7 +365,7 @@ class Unbounded:
             if kind in ("reads", "fills"):
                 reads.append((function, key))
         for function, key in fills:
-            if isinstance(key, ast.Constant):
+            if isinstance(key, ast.Constant) or self._drawn_from_collection(key):
                 continue
             if not any(f is function and same(k, key) for f, k in reads):
                 continue
@@ -377,6 +375,18 @@ class Unbounded:
                             f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
                             "ever removes an entry: it keeps every distinct key for the life of the process")
             return
+
+    def _drawn_from_collection(self, key: ast.AST) -> bool:
+        """A key that is a ``for`` target walks a collection already in memory: the cache holds at
+        most one entry per item (``for pattern in resolver.url_patterns: cache[pattern] = ...``)."""
+        names = [n for n in ast.walk(key) if isinstance(n, ast.Name)]
+        if not names:
+            return False
+        for name in names:
+            bindings = self.model.bindings_at(name)
+            if not bindings or any(b.kind != "for" for b in bindings):
+                return False
+        return True
 
     def _use_kind(self, use: ast.AST) -> Tuple[str, Optional[ast.AST]]:
         """What one reference does to the dict: grows, shrinks, reads, escapes or other."""
