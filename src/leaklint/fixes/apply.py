@@ -52,6 +52,11 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
             targets.setdefault(tuple(op[1]), []).append(op)
         else:
             raise FixError(f"unknown fix operation {op[0]!r}")
+    # libcst drops the last line ending of a file whose lines end in a lone CR: work on LF and
+    # convert back (such a file holds no LF at all, so the round trip is exact)
+    cr_only = "\r" in text and "\n" not in text
+    if cr_only:
+        text = text.replace("\r", "\n")
     module = cst.parse_module(text)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
@@ -84,7 +89,7 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
         for module_name, name in imports:
             AddImportsVisitor.add_needed_import(context, module_name, name)
         new_module = AddImportsVisitor(context).transform_module(new_module)
-    return new_module.code
+    return new_module.code.replace("\n", "\r") if cr_only else new_module.code
 
 
 def reparses(text: str) -> bool:

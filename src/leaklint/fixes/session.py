@@ -67,6 +67,12 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
             failures = failed
             if not applied:
                 break
+            try:
+                new_text.encode(source.encoding)
+            except UnicodeEncodeError as exc:  # e.g. a non-ASCII timeout expression in an ASCII file
+                failures = failed + [(f, f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}")
+                                     for f in applied]
+                break
             applied_here += len(applied)
             text = new_text
             current = _reanalyse(job, text, source, settings, catalogue, run)
