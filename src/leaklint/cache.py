@@ -55,6 +55,8 @@ class Cache:
             result = FileResult.from_dict(entry)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+        if not _well_formed(result, path):
+            return None
         if project_deps_now is not None and sorted(project_deps_now(result)) != result.project_deps:
             return None
         self.hits += 1
@@ -94,3 +96,20 @@ class Cache:
                 raise
         except OSError:
             pass  # a read-only tree still gets its results, just not cached
+
+
+def _well_formed(result: FileResult, path: str) -> bool:
+    """A cached entry must have the exact shape this version writes: a finding with a string line
+    number would break sorting and every formatter later, far from its cause."""
+    findings = list(result.findings) + [d.finding for d in result.deferred]
+    for f in findings:
+        numbers = (f.line, f.column, f.end_line, f.end_column)
+        if not all(type(n) is int and n >= 1 for n in numbers):
+            return False
+        if f.path != path or not all(isinstance(v, str) for v in (f.code, f.message, f.fingerprint)):
+            return False
+        if f.fix is not None and (not isinstance(f.fix.safety, str) or not isinstance(f.fix.ops, tuple)):
+            return False
+    return (isinstance(result.summary, dict) and all(isinstance(v, dict) for v in result.summary.values())
+            and all(isinstance(n, str) for n in result.imports + result.project_deps)
+            and all(isinstance(d.condition, tuple) and d.condition for d in result.deferred))

@@ -1,0 +1,198 @@
+"""The per-file cache: hits on an unchanged tree, invalidation by content, configuration and
+dependencies, and safety against corrupt, foreign or concurrently written cache files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from injected import ConstantUse, inject
+from leaklint.cli import main
+
+HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
+CLEAN = "x = 1\n"
+
+
+def run(*args: str):
+    result = CliRunner().invoke(main, ["check", "--timings", *args], catch_exceptions=False)
+    match = re.search(r"timing: files (\d+), cache hits (\d+)", result.stderr)
+    assert match, result.output
+    result.files, result.hits = int(match.group(1)), int(match.group(2))
+    return result
+
+
+def cache_files():
+    return sorted(Path(".leaklint_cache").glob("*.json"))
+
+
+def tree(n: int = 6) -> None:
+    for i in range(n):
+        Path(f"m{i}.py").write_text(HAZARD if i % 2 else CLEAN, encoding="utf-8")
+
+
+def test_second_run_hits_the_cache_with_identical_output():
+    tree()
+    first = run(".")
+    assert (first.files, first.hits) == (6, 0)
+    second = run(".")
+    assert (second.files, second.hits) == (6, 6)
+    assert second.stdout == first.stdout and second.exit_code == first.exit_code == 1
+
+
+def test_editing_a_file_invalidates_only_that_file():
+    tree()
+    run(".")
+    Path("m0.py").write_text(HAZARD, encoding="utf-8")
+    after = run(".")
+    assert after.hits == 5
+    assert "m0.py:5:12: LL101" in after.stdout
+    Path("m1.py").write_text(CLEAN, encoding="utf-8")
+    again = run(".")
+    assert again.hits == 5 and "m1.py" not in again.stdout
+
+
+def test_editing_the_configuration_invalidates():
+    tree()
+    run(".")
+    Path("pyproject.toml").write_text('[tool.leaklint.timeouts]\nfix-timeout = "30"\n', encoding="utf-8")
+    changed = run(".")
+    assert changed.hits == 0
+    assert run(".").hits == 6
+
+
+def test_selection_on_the_command_line_invalidates():
+    tree()
+    run(".")
+    narrowed = run("--ignore", "LL101", ".")
+    assert narrowed.hits == 0 and narrowed.exit_code == 0
+    assert run(".").hits == 6  # each selection keeps its own cache file
+    assert len(cache_files()) == 2
+
+
+def test_files_that_could_not_be_analysed_are_not_cached():
+    Path("broken.py").write_bytes(b"\xff\xfe\n")
+    run(".")
+    again = run(".")
+    assert again.hits == 0 and "LL001" in again.stdout
+
+
+def test_deferred_finding_is_re_resolved_when_its_dependency_changes(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    first = run("pkg")
+    assert first.exit_code == 0 and "LL901" not in first.stdout
+    Path("pkg/limits.py").write_text("LIMIT = 5\n", encoding="utf-8")
+    second = run("pkg")
+    assert second.hits == 2  # user.py and __init__.py come from the cache ...
+    assert "pkg/user.py:3:1: LL901 uses pkg.limits.LIMIT = 5" in second.stdout.replace("\\", "/")  # ... yet see it
+    Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
+    assert "LL901" not in run("pkg").stdout
+
+
+def test_new_project_module_re_analyses_its_importers(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    assert "LL901" not in run("pkg").stdout
+    Path("pkg/limits.py").write_text("LIMIT = 7\n", encoding="utf-8")
+    assert "LL901 uses pkg.limits.LIMIT = 7" in run("pkg").stdout
+
+
+# --------------------------------------------------------------------------- safety
+@pytest.mark.parametrize("content", [
+    b"",
+    b"{",
+    b"\xff\xfe\x00garbage",
+    b"[]",
+    b'{"header": {"format": 999}, "files": {}}',
+    b'{"header": null}',
+    b"null",
+    b'"just a string"',
+    b"[" * 100_000,
+])
+def test_corrupt_or_foreign_cache_file_is_ignored_and_rebuilt(content):
+    tree()
+    expected = run("--no-cache", ".")
+    run(".")
+    (path,) = cache_files()
+    path.write_bytes(content)
+    result = run(".")
+    assert result.stdout == expected.stdout and result.exit_code == expected.exit_code
+    assert result.hits == 0
+    json.loads(path.read_text(encoding="utf-8"))
+    assert run(".").hits == 6
+
+
+def test_truncated_cache_file_is_ignored_and_rebuilt():
+    tree()
+    run(".")
+    (path,) = cache_files()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    assert run(".").hits == 0
+    assert run(".").hits == 6
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda e: e["findings"][0].__setitem__("line", "5"),
+    lambda e: e["findings"][0].__setitem__("column", -3),
+    lambda e: e["findings"][0].__setitem__("message", None),
+    lambda e: e["findings"][0].__setitem__("path", "elsewhere.py"),
+    lambda e: e["findings"][0].pop("code"),
+    lambda e: e.__setitem__("findings", "nonsense"),
+    lambda e: e.__setitem__("findings", [None]),
+    lambda e: e.__setitem__("summary", []),
+    lambda e: e.__setitem__("imports", [1]),
+    lambda e: e.__setitem__("deferred", [{"finding": {}, "condition": []}]),
+    lambda e: e.pop("project_deps"),
+])
+def test_malformed_entries_are_not_trusted(tamper):
+    Path("svc.py").write_text(HAZARD + "\n\ndef again(u):\n    return requests.post(u)\n", encoding="utf-8")
+    expected = run("--no-cache", "--format", "sarif", ".").stdout
+    run(".")
+    (path,) = cache_files()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    tamper(data["files"]["svc.py"])
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = run("--format", "sarif", ".")
+    assert result.hits == 0 and result.stdout == expected
+    assert "Traceback" not in result.output
+
+
+def test_cache_in_a_read_only_place_still_reports(monkeypatch):
+    import leaklint.cache as cache
+
+    def no_dirs(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cache.os, "makedirs", no_dirs)
+    tree()
+    result = run(".")
+    assert result.exit_code == 1 and result.stdout.count("LL101") == 3
+    assert cache_files() == []
+
+
+def test_concurrent_runs_do_not_corrupt_the_cache():
+    for i in range(40):
+        Path(f"m{i:02}.py").write_text(HAZARD if i % 2 else CLEAN, encoding="utf-8")
+    command = [sys.executable, "-m", "leaklint", "check", "--jobs", "2", "."]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [1, 1, 1, 1], outputs[0][1]
+    assert len({out for out, _ in outputs}) == 1
+    (path,) = cache_files()
+    json.loads(path.read_text(encoding="utf-8"))
+    assert [p.name for p in Path(".leaklint_cache").iterdir() if p.name.startswith(".tmp-")] == []
+    final = run(".")
+    assert final.hits == 40 and final.stdout == outputs[0][0]
