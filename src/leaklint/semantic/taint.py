@@ -383,6 +383,10 @@ class TaintAnalysis:
             summary = self._project_call(qn, node)
             if summary is not False:
                 return summary  # type: ignore[return-value]
+        elif isinstance(func, ast.Name):
+            defs = [b for b in self.model.bindings_at(func) if b.kind == "def"]
+            if len(defs) == 1:  # a nested helper
+                return self._apply_summary(self.summarize_function(defs[0].node), node)
         if isinstance(func, ast.Attribute):
             attr = func.attr
             if attr in _FLAG_METHODS:
