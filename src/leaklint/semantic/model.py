@@ -359,6 +359,30 @@ class Model:
             return None
         return None
 
+    def declared_type(self, expr: ast.AST) -> Optional[str]:
+        """The qualified class a name is declared with by annotation (a parameter
+        ``client: httpx.Client`` or ``client: httpx.Client = ...``), unwrapping ``Optional[X]``
+        and ``X | None``. Separate from ``type_of``, which follows values only."""
+        if not isinstance(expr, ast.Name):
+            return None
+        bindings = self.bindings_at(expr)
+        if len(bindings) != 1:
+            return None
+        node = bindings[0].node
+        annotation = getattr(node, "annotation", None)
+        if annotation is None:
+            return None
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            sides = [annotation.left, annotation.right]
+            kept = [s for s in sides if not (isinstance(s, ast.Constant) and s.value is None)]
+            annotation = kept[0] if len(kept) == 1 else None
+        elif isinstance(annotation, ast.Subscript) and self.qualname(annotation.value) == "typing.Optional":
+            annotation = annotation.slice
+        if annotation is None:
+            return None
+        name = self.qualname(annotation)
+        return self.returns.get(name, name) if name else None
+
     def call_target(self, call: ast.Call, _depth: int = 0) -> Optional[str]:
         """What a call calls: ``requests.get``, ``requests.Session.get`` for a method of a value
         whose type is known, or the qualified name of a project function."""

@@ -10,6 +10,8 @@ from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 from leaklint.semantic.inference import Inference
 
 Resolved = Tuple[str, Mapping[str, Any]]
+# methods through which a subclass can give every request a default timeout
+_INJECTION_HOOKS = frozenset({"request", "send", "merge_environment_settings"})
 
 
 def last_names(*names: Any) -> FrozenSet[str]:
@@ -45,8 +47,10 @@ class CallCatalogue:
         if target is not None:
             return target
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr in self.method_names and self._worth_inferring(func.value):
-            owner = self.inference().class_of(func.value)
+        if isinstance(func, ast.Attribute) and func.attr in self.method_names:
+            owner = model.declared_type(func.value)
+            if owner is None and self._worth_inferring(func.value):
+                owner = self.inference().class_of(func.value)
             if owner is not None:
                 return f"{owner}.{func.attr}"
         return None
@@ -57,7 +61,32 @@ class CallCatalogue:
             entry = self.calls.get(target)
             if entry is not None:
                 return target, entry
+            inherited = self._inherited(target)
+            if inherited is not None:
+                return inherited
         return self._stub_call(call)
+
+    def _inherited(self, target: str) -> Optional[Resolved]:
+        """``CustomSession().get`` for a class of this module that subclasses a catalogue class
+        without overriding the method or the hooks that inject a default (``request``, ``send``)."""
+        owner, _, method = target.rpartition(".")
+        module, _, name = owner.rpartition(".")
+        if module != self.model.module or not name[:1].isupper():
+            return None
+        bindings = self.model.module_scope.bindings.get(name)
+        if not bindings or bindings[-1].kind != "class":
+            return None
+        cls = bindings[-1].node
+        defined = {stmt.name for stmt in cls.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}  # type: ignore[attr-defined]
+        if defined & ({method} | _INJECTION_HOOKS):
+            return None
+        for base in cls.bases:  # type: ignore[attr-defined]
+            base_name = self.model.qualname(base)
+            base_name = self.model.returns.get(base_name, base_name) if base_name else None
+            entry = self.calls.get(f"{base_name}.{method}")
+            if entry is not None:
+                return f"{base_name}.{method}", entry
+        return None
 
     def _stub_call(self, call: ast.Call) -> Optional[Resolved]:
         """``stub.Method(req)``, ``stub.Method.future(req)`` on an object built as ``FooStub(channel)``."""

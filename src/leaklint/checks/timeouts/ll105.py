@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
 
@@ -101,6 +101,24 @@ def always_reraises(body: List[ast.stmt], handler_name: Optional[str]) -> bool:
             return False
         if _compound_reraises(stmt, handler_name):
             return True
+        if _may_escape(stmt):
+            return False
+    return False
+
+
+def _may_escape(stmt: ast.stmt) -> bool:
+    """A ``return``, or a ``break``/``continue`` of an enclosing loop, somewhere inside ``stmt``."""
+    stack: List[Tuple[ast.AST, bool]] = [(stmt, False)]
+    while stack:
+        node, in_loop = stack.pop()
+        if isinstance(node, ast.Return) or (isinstance(node, (ast.Break, ast.Continue)) and not in_loop):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        is_loop = isinstance(node, (ast.While, ast.For, ast.AsyncFor))
+        for child in ast.iter_child_nodes(node):
+            # ``break``/``continue`` in a loop's body leave that loop only
+            stack.append((child, in_loop or (is_loop and any(child is b for b in node.body))))  # type: ignore[attr-defined]
     return False
 
 
