@@ -132,6 +132,8 @@ class TaintConfig:
         self.propagating_calls = frozenset(sources.get("propagating-calls", {}))
         self.sanitizer_calls = frozenset(sources.get("sanitizer-calls", {})) | frozenset(sanitizers)
         self.identifier_names = _globs(sources.get("identifier-names", {}))
+        self.scope_parameters = dict(sources.get("scope-parameters", {}))
+        self.scope_keys = dict(sources.get("scope-keys", {}))
         self.bounded_names = _globs(sources.get("bounded-names", {}))
 
     def is_identifier_name(self, name: str) -> bool:
@@ -316,6 +318,9 @@ class TaintAnalysis:
         return join((self.taint_of(node.key), self.taint_of(node.value)))
 
     def _eval_Subscript(self, node: ast.Subscript) -> Value:
+        what = self._scope_key(node.value, node.slice)
+        if what is not None:
+            return Taint(node, what, "request", "asgi")
         if self._constant_mapping(node.value):
             return CLEAN  # ``LABELS[x]``: one of the dict's values, or KeyError
         base = self.taint_of(node.value)
@@ -396,6 +401,10 @@ class TaintAnalysis:
             if framework is not None:
                 what = config.request_attributes.get(attr)
                 return Taint(node, what, "request", framework) if what else None
+            if attr == "get" and node.args:
+                what = self._scope_key(receiver, node.args[0])
+                if what is not None:
+                    return Taint(node, what, "request", "asgi")
             if attr == "get" and self._constant_mapping(receiver):
                 return join(self.taint_of(a) for a in node.args[1:2]) if len(node.args) > 1 else CLEAN
             self_call = self._method_summary(func, node)
@@ -558,6 +567,20 @@ class TaintAnalysis:
             func = model.enclosing_function(expr, through_lambda=False)
             if func is not None and model.self_name(func) == expr.value.id:
                 return self._only_framework()
+        return None
+
+    def _scope_key(self, mapping: ast.AST, key: ast.AST) -> Optional[str]:
+        """``scope["path"]`` in ASGI middleware (``scope`` parameter, or ``request.scope``)."""
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        what = self.config.scope_keys.get(key.value)
+        if what is None:
+            return None
+        if isinstance(mapping, ast.Attribute) and mapping.attr == "scope":
+            return what if self.request_framework(mapping.value) is not None else None
+        if isinstance(mapping, ast.Name) and mapping.id in self.config.scope_parameters:
+            if any(b.kind == "param" for b in self.model.bindings_at(mapping)):
+                return what
         return None
 
     def _only_framework(self) -> str:
