@@ -755,6 +755,8 @@ def describe(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
     ``route_of()`` which returns ``request.path`` from line 4."""
     if taint.origin is not None:
         return f"`{_shown(taint, segment)}`, which returns {describe(taint.origin, segment)}"
+    if taint.kind in ("parameter", "identifier"):  # the name alone does not say why
+        return f"`{_shown(taint, segment)}` ({taint.what}) from line {taint.line}"
     return f"`{_shown(taint, segment)}` from line {taint.line}"
 
 

@@ -97,7 +97,7 @@ def metric_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str, _
     """The metric ``expr`` holds, when the bindings or the project show it is one."""
     if _depth > 5 or not isinstance(expr, (ast.Name, ast.Attribute)):
         return None
-    values = model.values_of(expr)
+    values = model.values_of(expr) or class_attribute_values(model, expr)
     for value in values:
         if isinstance(value, ast.Call):
             found = metric_class(model, sinks, value)
@@ -113,6 +113,19 @@ def metric_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str, _
     if qn is not None and model.is_project_name(qn):
         return Metric(display, None, qn)
     return None
+
+
+def class_attribute_values(model: Model, expr: ast.AST) -> List[ast.AST]:
+    """``Metrics.REQUESTS`` for a class of this module: what its body binds ``REQUESTS`` to."""
+    if not (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name)):
+        return []
+    classes = [b for b in model.bindings_at(expr.value) if b.kind == "class"]
+    if len(classes) != 1:
+        return []
+    scope = model.scopes.get(id(classes[0].node))
+    if scope is None:
+        return []
+    return [b.value for b in scope.bindings.get(expr.attr, []) if b.value is not None]
 
 
 def instrument_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str,
