@@ -32,6 +32,8 @@ class CacheChecker(Checker):
         "negative-cache-names": Option("list[str]", ["*negative*", "*failure*", "*failed*", "*error*"],
                                        "Globs of caches meant to hold failures (deliberate negative caches)."),
         "max-negative-ttl": Option("float", 60, "The longest TTL in seconds of a deliberate negative cache entry."),
+        "registry-names": Option("list[str]", ["*registr*", "*instances*", "*singleton*"],
+                                 "Globs of module or class dicts that register long-lived objects (not caches)."),
     }
 
     def begin(self, ctx) -> None:

@@ -85,9 +85,11 @@ def can_access(user_id, doc_id):
 
 A deliberate negative cache is fine when it is separate from the positive one and short-lived:
 a store in the handler is not reported when its cache is named like `negative_cache` or
-`failures` (`negative-cache-names`), or when it passes a literal TTL of at most
-`max-negative-ttl` seconds that differs from the success-path TTL (or is explained by a comment
-mentioning "negative"). `urllib.request.urlopen` raises `HTTPError` on an error status, so its
+`failures` (`negative-cache-names`), when it passes a TTL of its own that differs from the one
+the success path stores the same cache with (and is not longer, when both are numbers), or when
+it passes a literal TTL of at most `max-negative-ttl` seconds explained by a comment mentioning
+"negative". A handler that catches `KeyError` around a lookup is a cache miss, not a failure,
+and is never reported. `urllib.request.urlopen` raises `HTTPError` on an error status, so its
 result is checked by construction and is not in the `responses` catalogue.
 
 ## Fix safety
@@ -354,17 +356,24 @@ class ErrorCached:
         return None
 
     def _deliberate(self, store: Store, function: ast.AST) -> bool:
-        """A negative cache kept apart from the positive one, or a short documented TTL."""
+        """A negative cache kept apart from the positive one: a cache named for failures, a TTL
+        of its own (differing from the success path's, and no longer when both are numbers), or
+        a short literal TTL explained by a comment."""
         if matches(last_name(store.cache), self.negative_names):
             return True
         ttl = self._ttl(store)
-        if not (isinstance(ttl, ast.Constant) and isinstance(ttl.value, (int, float))
-                and not isinstance(ttl.value, bool) and ttl.value <= self.max_negative_ttl):
+        if ttl is None:
             return False
         for other in self._success_stores(store, function):
             other_ttl = self._ttl(other)
-            if other_ttl is None or not same(other_ttl, ttl):
-                return True
+            if other_ttl is None or same(other_ttl, ttl):
+                continue
+            if _number(ttl) is not None and _number(other_ttl) is not None and _number(ttl) > _number(other_ttl):
+                continue
+            return True
+        seconds = _number(ttl)
+        if seconds is None or seconds > self.max_negative_ttl:
+            return False
         handler = enclosing_handler(store.node, self.model)
         lines = self.ctx.source.lines[handler.lineno - 1: handler.end_lineno] if handler is not None else []
         return any("#" in line and "negative" in line.lower() for line in lines)
@@ -409,3 +418,8 @@ class ErrorCached:
             return None
         return Fix("Do not cache the failure: remove the store from the handler", UNSAFE, tuple(ops))
 
+
+def _number(node: ast.AST) -> Optional[float]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    return None

@@ -6,7 +6,7 @@ import ast
 from typing import Any, Dict, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
-from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation, same
+from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation, matches, same
 from leaklint.findings import UNSAFE, Fix
 
 LL302 = Rule(
@@ -27,12 +27,25 @@ LL302 = Rule(
   or rebinds it, and it is not handed to other code that could. The finding is on the `{}` (or
   `dict()`, `OrderedDict()`, `defaultdict(...)`) that creates it.
 
-A cache is reported only when its keys are unbounded. A function with no parameters (besides
-`self`/`cls`), or whose parameters are all annotated `bool`, `Literal[...]` or an `Enum` class
-of the module (also inside `Optional`), has a handful of possible keys and is fine. A cache
-defined inside another function lives as long as that closure and is not reported.
+A cache is reported only when its keys are unbounded, that is, when they come from callers.
+A memoized function with no parameters (besides `self`/`cls`), or whose parameters are all
+annotated `bool`, `Literal[...]`, an `Enum` class of the module or a class (`type`,
+`Type[...]`), also inside `Optional`, has a handful of possible keys and is fine. A dict's key
+is unbounded when it is built (directly or through up to three local assignments) from such an
+unbounded parameter; a key drawn from `self`, globals, configuration or a `for` loop over a
+collection already in memory is bounded by the program, not by traffic. Accumulators
+(`counts[k] = counts.get(k, 0) + 1`) are not caches, and dicts named like registries
+(`registry-names`: `_instances`, `_registry`, singletons) hold long-lived objects by design.
+A cache defined inside another function lives as long as that closure and is not reported.
 `cachetools.func.ttl_cache(maxsize=None)` expires entries on every store, so it is bounded by
 rate times TTL and is not reported.
+
+Known noise: a key that is unbounded by type but bounded in practice (a configuration path, the
+API URL of the one server a client talks to, the two UTC offsets of a local timezone) is
+reported; silence it with `# noqa: LL302` and a word on why the keys are few.
+
+Peers: ruff's UP033 rewrites `lru_cache(maxsize=None)` into `functools.cache`, which is just as
+unbounded; once LL302's fix has set a bound, UP033 no longer applies, so the two do not fight.
 
 ## Why it hurts in production
 Memory grows with every distinct argument ever seen: user ids, URLs, query strings. Nothing
@@ -74,11 +87,16 @@ over a dict and hand-made dicts have no fix: choosing an eviction policy is a de
 ## Options
 - `[tool.leaklint.caches] fix-maxsize` (default `"1024"`): the bound the fix inserts, any
   expression (`"settings.CACHE_SIZE"`).
+- `registry-names` (default `["*registr*", "*instances*", "*singleton*"]`): lower-case globs of
+  module or class dicts that register long-lived objects rather than cache results.
 - `[tool.leaklint.caches.memoizers."mylib.memoize"]` with `bound-keyword`, `bound-position`,
   `unbounded` or `cache-keyword` teaches leaklint an in-house memoizer;
   `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
 """,
 )
+
+# parameters that hold a class: a cache keyed by classes is bounded by the code
+CLASS_PARAMETERS = frozenset({"cls", "klass", "mcs", "metacls"})
 
 # method calls on a dict, by what they do to its size
 GROWS = frozenset({"setdefault", "update", "__setitem__"})
@@ -156,7 +174,7 @@ def _bounded_annotation(annotation: Optional[ast.AST], model: Any, known: Knowle
                 and _bounded_annotation(annotation.right, model, known, depth + 1, detached))
     if isinstance(annotation, ast.Subscript):
         base = _annotation_qualname(annotation.value, model, detached)
-        if known.bounded_annotations.get(base) == "literal":
+        if known.bounded_annotations.get(base) in ("literal", "class"):
             return True
         if base in ("typing.Optional", "typing.Union"):
             inner = annotation.slice
@@ -165,7 +183,7 @@ def _bounded_annotation(annotation: Optional[ast.AST], model: Any, known: Knowle
         return False
     if isinstance(annotation, (ast.Name, ast.Attribute)):
         kind = known.bounded_annotations.get(_annotation_qualname(annotation, model, detached))
-        if kind in ("bool", "enum"):
+        if kind in ("bool", "enum", "class"):
             return True
         return _is_enum_class(annotation, model, known)
     return False
@@ -351,6 +369,8 @@ class Unbounded:
     def _judge(self, name: str, created: ast.AST, uses: List[ast.AST]) -> None:
         """Report when the dict is filled on a miss in some function and never shrinks or escapes."""
         model = self.model
+        if matches(name, self.ctx.option("caches", "registry-names")):
+            return
         fills: List[Tuple[ast.AST, ast.AST]] = []  # (function, key)
         reads: List[Tuple[ast.AST, ast.AST]] = []
         for use in uses:
@@ -365,28 +385,58 @@ class Unbounded:
             if kind in ("reads", "fills"):
                 reads.append((function, key))
         for function, key in fills:
-            if isinstance(key, ast.Constant) or self._drawn_from_collection(key):
-                continue
             if not any(f is function and same(k, key) for f, k in reads):
                 continue
-            if bounded_parameters(function, model, self.known):
+            if self._bounded_key(key):
                 continue
             self.ctx.report("LL302", created,
                             f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
                             "ever removes an entry: it keeps every distinct key for the life of the process")
             return
 
-    def _drawn_from_collection(self, key: ast.AST) -> bool:
-        """A key that is a ``for`` target walks a collection already in memory: the cache holds at
-        most one entry per item (``for pattern in resolver.url_patterns: cache[pattern] = ...``)."""
-        names = [n for n in ast.walk(key) if isinstance(n, ast.Name)]
-        if not names:
-            return False
-        for name in names:
-            bindings = self.model.bindings_at(name)
-            if not bindings or any(b.kind != "for" for b in bindings):
-                return False
+    def _bounded_key(self, key: ast.AST, depth: int = 0) -> bool:
+        """Whether the key has few possible values. Unbounded keys come from callers: a key is
+        bounded unless it is built (directly or through local assignments) from a parameter
+        that is not ``self``/``cls`` and not annotated ``bool``/``Literal``/an ``Enum``/a class.
+        Keys drawn from ``self``, globals or a ``for`` loop over a collection in memory (one entry
+        per item at most) are bounded by the program, not by traffic."""
+        if depth > 3:
+            return True
+        for node in ast.walk(key):
+            if not isinstance(node, ast.Name):
+                continue
+            parent = self.model.parent(node)
+            if isinstance(parent, ast.Call) and parent.func is node:
+                continue  # ``str(x)``: the function, not the data
+            for binding in self.model.bindings_at(node):
+                if binding.kind == "param" and not self._bounded_parameter(binding):
+                    return False
+                if binding.kind in ("assign", "annassign", "walrus") and binding.value is not None \
+                        and not self._bounded_key(binding.value, depth + 1):
+                    return False
         return True
+
+    def _bounded_parameter(self, binding: Any) -> bool:
+        arg = binding.node
+        function = binding.scope.node if binding.scope is not None else None
+        if function is not None and self.model.enclosing_class(function) is not None \
+                and not _is_static(function, self.model):
+            params = self.model.params(function)
+            if params and params[0] is arg:
+                return True  # ``self``/``cls``: the program's own objects
+        return arg.arg in CLASS_PARAMETERS or _bounded_annotation(arg.annotation, self.model, self.known)
+
+    def _reads_itself(self, value: ast.AST, use: ast.AST) -> bool:
+        """Whether a stored value is computed from the dict itself, directly or through a local
+        (``count = d.get(k, 0); d[k] = count + 1``)."""
+        for node in ast.walk(value):
+            if same(node, use):
+                return True
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                for bound in self.model.values_of(node):
+                    if any(same(inner, use) for inner in ast.walk(bound)):
+                        return True
+        return False
 
     def _use_kind(self, use: ast.AST) -> Tuple[str, Optional[ast.AST]]:
         """What one reference does to the dict: grows, shrinks, reads, escapes or other."""
@@ -399,7 +449,7 @@ class Unbounded:
             if isinstance(parent.ctx, ast.Store):
                 statement = model.parent(parent)
                 if isinstance(statement, ast.AugAssign) or (
-                        isinstance(statement, ast.Assign) and any(same(n, use) for n in ast.walk(statement.value))):
+                        isinstance(statement, ast.Assign) and self._reads_itself(statement.value, use)):
                     return "other", None  # an accumulator (``d[k] = d.get(k, 0) + 1``), not a cache
                 return "grows", parent.slice
             if isinstance(parent.ctx, ast.Del):
