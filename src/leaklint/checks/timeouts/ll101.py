@@ -92,6 +92,7 @@ _WAITS_FOR = {
     "queue": "for an item or a free slot that never comes",
     "wait": "for an event that never comes",
     "future": "for work that never finishes",
+    "thread": "for a thread that never finishes",
     "subprocess": "on a child process that hangs",
 }
 _WAIT_AFTER_KILL = frozenset({"communicate", "wait"})
