@@ -37,7 +37,8 @@ Not findings: a timeout passed by keyword or at its position; `**kwargs` (the ca
 dict that holds the timeout); `*args`; `block=False`/`blocking=False`; a `Session` subclass or a
 session with a custom adapter mounted or its `request` replaced (they inject a default); a call
 through `functools.partial(..., timeout=...)`; `communicate()`/`wait()` after `kill()`/
-`terminate()` of the same process; `put` on a queue built without `maxsize` (it never waits); `.result()` on a future whose work already carries a deadline
+`terminate()` of the same process; a wait in the `if timeout is None:` branch of a function
+whose own `timeout` parameter asked for no limit; `put` on a queue built without `maxsize` (it never waits); `.result()` on a future whose work already carries a deadline
 (`run_coroutine_threadsafe(asyncio.wait_for(...), loop)`, or a future passed to
 `wait(..., timeout=...)`); a DSN that leaklint cannot read (a variable from configuration may hold
 `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None` is LL102).
@@ -87,6 +88,23 @@ function that receives a timeout-like parameter it forwards that parameter inste
 """,
 )
 
+def _caller_chose_no_limit(call: ast.Call, func: ast.AST, param: str, model) -> bool:
+    """The call sits in the ``if timeout is None:`` branch of a function whose caller passed no
+    limit on purpose (``queue.Queue.get`` reimplemented): waiting forever is the contract."""
+    child: ast.AST = call
+    for anc in model.ancestors(call):
+        if anc is func:
+            return False
+        if isinstance(anc, ast.If) and any(child is stmt for stmt in anc.body):
+            test = anc.test
+            if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == param
+                    and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+                return True
+        child = anc
+    return False
+
+
 _PEER = "on a peer that never answers"
 _WAITS_FOR = {
     "queue": "for an item or a free slot that never comes",
@@ -122,6 +140,8 @@ def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> 
     kind = entry.get("kind", "")
     func_node = model.enclosing_function(call, through_lambda=False)
     param = state.timeout_param(func_node)
+    if param is not None and _caller_chose_no_limit(call, func_node, param, model):
+        return False
     ctx.report("LL101", call, f"`{target}` has no timeout: it can wait forever {_WAITS_FOR.get(kind, _PEER)}",
                add_timeout_fix(call, ctx, keyword, param))
     return True
