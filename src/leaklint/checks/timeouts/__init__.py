@@ -91,7 +91,6 @@ class TimeoutChecker(Checker):
             return
         on = self.on
         resolved = self.blocking.resolve(node)
-        in_async = None
         if resolved is not None:
             target, entry = resolved
             if on["LL102"]:
@@ -111,10 +110,8 @@ class TimeoutChecker(Checker):
         if target in self.timeout_objects and on["LL102"]:
             ll102.check_timeout_object(node, target, self.timeout_objects[target], ctx)
         entry = self.async_calls.get(target)
-        if entry is not None and on["LL104"]:
-            in_async = self.model.in_async_function(node)
-            if in_async:
-                ll104.check(node, target, entry.get("kind", "blocking"), entry.get("instead"), ctx)
+        if entry is not None and on["LL104"] and self.model.in_async_function(node):
+            ll104.check(node, target, entry.get("kind", "blocking"), entry.get("instead"), ctx)
         if target in self.spawners and on["LL106"]:
             ll106.check(node, target, ctx)
         if on["LL107"]:
@@ -295,10 +292,10 @@ class TimeoutChecker(Checker):
                 if attr in _INJECTORS and len(call.args) >= 2:
                     if model.type_of(call.args[1]) != "requests.adapters.HTTPAdapter":
                         self._injected.add(self.receiver_key(func.value))
-                elif attr in _KILLS:
-                    self._kills[self.receiver_key(func.value)].append((model.enclosing_function(call, through_lambda=False), call.lineno))
-                elif attr == "cancel":
-                    self._cancels[self.receiver_key(func.value)].append((model.enclosing_function(call, through_lambda=False), call.lineno))
+                elif attr in _KILLS or attr == "cancel":
+                    table = self._cancels if attr == "cancel" else self._kills
+                    where = (model.enclosing_function(call, through_lambda=False), call.lineno)
+                    table[self.receiver_key(func.value)].append(where)
             short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if short in ("wait", "as_completed") and call.args and model.qualname(func) in _WAITS:
                 if passes_timeout(call, {"timeout-keyword": "timeout", "timeout-position": 1}, model):

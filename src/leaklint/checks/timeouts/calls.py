@@ -77,7 +77,8 @@ class CallCatalogue:
         if not bindings or bindings[-1].kind != "class":
             return None
         cls = bindings[-1].node
-        defined = {stmt.name for stmt in cls.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}  # type: ignore[attr-defined]
+        body = cls.body  # type: ignore[attr-defined]
+        defined = {stmt.name for stmt in body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))}
         if defined & ({method} | _INJECTION_HOOKS):
             return None
         for base in cls.bases:  # type: ignore[attr-defined]

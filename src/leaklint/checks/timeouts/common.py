@@ -19,7 +19,7 @@ def is_none(node: Optional[ast.AST]) -> bool:
 
 
 def is_false(node: Optional[ast.AST]) -> bool:
-    return isinstance(node, ast.Constant) and node.value in (False, 0) and node.value is not None
+    return isinstance(node, ast.Constant) and node.value in (False, 0)
 
 
 def argument(call: ast.Call, keyword: Optional[str], position: Optional[int]) -> Optional[ast.AST]:

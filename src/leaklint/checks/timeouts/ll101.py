@@ -38,10 +38,11 @@ dict that holds the timeout); `*args`; `block=False`/`blocking=False`; a `Sessio
 session with a custom adapter mounted or its `request` replaced (they inject a default); a call
 through `functools.partial(..., timeout=...)`; `communicate()`/`wait()` after `kill()`/
 `terminate()` of the same process; a wait in the `if timeout is None:` branch of a function
-whose own `timeout` parameter asked for no limit; `put` on a queue built without `maxsize` (it never waits); `.result()` on a future whose work already carries a deadline
+whose own `timeout` parameter asked for no limit; `put` on a queue built without `maxsize` (it
+never waits); `.result()` on a future whose work already carries a deadline
 (`run_coroutine_threadsafe(asyncio.wait_for(...), loop)`, or a future passed to
-`wait(..., timeout=...)`); a DSN that leaklint cannot read (a variable from configuration may hold
-`connect_timeout`); httpx calls (they have a 5 s default; `timeout=None` is LL102).
+`wait(..., timeout=...)`); a DSN or URL that leaklint cannot read (a variable from configuration
+may hold `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None` is LL102).
 
 A receiver whose value comes from a local function (`session = make_session()`) is typed with
 astroid, lazily, for that call site only.
@@ -87,6 +88,7 @@ function that receives a timeout-like parameter it forwards that parameter inste
   `timeout-position` teaches leaklint an in-house client.
 """,
 )
+
 
 def _caller_chose_no_limit(call: ast.Call, func: ast.AST, param: str, model) -> bool:
     """The call sits in the ``if timeout is None:`` branch of a function whose caller passed no

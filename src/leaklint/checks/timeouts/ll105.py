@@ -141,8 +141,9 @@ def _compound_reraises(stmt: ast.stmt, name: Optional[str]) -> bool:
         return runs_once and always_reraises(stmt.body, name)
     if isinstance(stmt, getattr(ast, "Match", ())):
         cases = stmt.cases  # type: ignore[attr-defined]
-        wildcard = cases and isinstance(cases[-1].pattern, ast.MatchAs) and cases[-1].pattern.pattern is None and cases[-1].guard is None
-        return bool(wildcard) and all(always_reraises(c.body, name) for c in cases)
+        last = cases[-1] if cases else None
+        wildcard = last is not None and isinstance(last.pattern, ast.MatchAs) and last.pattern.pattern is None
+        return wildcard and last.guard is None and all(always_reraises(c.body, name) for c in cases)
     return False
 
 
@@ -215,7 +216,8 @@ def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
     try_node = model.parent(handler)
     if not isinstance(try_node, _TRY_NODES) or not has_async_point(try_node.body):
         return
-    if what != "`BaseException`" and what != "bare `except:`" and cancelled_before(awaited_names(try_node.body, state), try_node, state):
+    broad = what in ("`BaseException`", "bare `except:`")
+    if not broad and cancelled_before(awaited_names(try_node.body, state), try_node, state):
         return
     ctx.report("LL105", handler, f"{what} catches the task's cancellation and does not re-raise it: "
                "timeouts and shutdown cannot stop this task")
@@ -234,6 +236,7 @@ def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
             what = what or catches_cancellation(arg, model, cancelled)
         if what is None or not has_async_point(with_node.body):  # type: ignore[attr-defined]
             continue
-        if what != "`BaseException`" and cancelled_before(awaited_names(with_node.body, state), with_node, state):  # type: ignore[attr-defined]
+        body = with_node.body  # type: ignore[attr-defined]
+        if what != "`BaseException`" and cancelled_before(awaited_names(body, state), with_node, state):
             continue
         ctx.report("LL105", expr, f"`contextlib.suppress` of {what} swallows the task's cancellation")
