@@ -149,3 +149,13 @@ def test_function_summaries() -> None:
     assert _returned(analysis, tree, "unknown") is None
     chained = _returned(analysis, tree, "chained")
     assert chained.kind == "helper" and chained.origin.what == "the query string"
+
+
+def test_long_runs_of_augmented_assignments_stay_linear() -> None:
+    import time
+
+    body = "".join(f"    text += part{i}\n" for i in range(80))
+    source = "def render(part0):\n    text = ''\n" + body + "    return text\n"
+    start = time.perf_counter()
+    check_source(source, select=["LL2"])
+    assert time.perf_counter() - start < 5

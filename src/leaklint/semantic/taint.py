@@ -447,15 +447,25 @@ class TaintAnalysis:
         if kind == "except":
             return Taint(use, "an exception message", "exception")
         if kind == "augassign":
-            earlier = [x for x in (b.scope.bindings.get(b.name, []) if b.scope else []) if x.line < b.line]
-            node = b.node
-            return join([self._as_text(node.value)] + [self._binding(x, use) for x in earlier[-3:]])  # type: ignore[attr-defined]
+            return self._augmented(b, use)
         if kind == "for":
             return self._loop_variable(b)
         if b.value is not None:
             return self.taint_of(b.value)
         value = getattr(b.node, "value", None)  # tuple unpacking of a non-literal
         return self.taint_of(value) if isinstance(value, ast.AST) else None
+
+    def _augmented(self, b: Binding, use: ast.Name) -> Value:
+        """``x += value``: the value joined with what ``x`` held before (memoized on the statement,
+        so a run of augmented assignments costs one evaluation each)."""
+        key = id(b.node)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None  # a cycle adds nothing
+        earlier = [x for x in (b.scope.bindings.get(b.name, []) if b.scope else []) if x.line < b.line]
+        value = join([self._as_text(b.node.value)] + [self._binding(x, use) for x in earlier[-3:]])  # type: ignore[attr-defined]
+        self._memo[key] = value
+        return value
 
     def _loop_variable(self, b: Binding) -> Value:
         """``for k, v in d.items()``: ``k`` holds a key and ``v`` a value of ``d``, each with its own taint."""
