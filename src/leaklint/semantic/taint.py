@@ -25,7 +25,7 @@ import ast
 import fnmatch
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from leaklint.semantic.model import Binding, Model
 
@@ -350,11 +350,12 @@ class TaintAnalysis:
         values = self.model.values_of(node) if isinstance(node.value, ast.Name) else []
         if values:
             return join(self.taint_of(v) for v in values)
-        if self.model.qualname(node) is not None:
-            return CLEAN  # a module attribute or class constant: fixed when the code is written
+        static = self.model.qualname(node) is not None
+        if static and (attr.isupper() or not attr.islower()):
+            return CLEAN  # a module constant, an enum member, a class: fixed when the code is written
         if self.config.is_identifier_name(attr):
-            return Taint(node, "an identifier", "identifier")
-        return None
+            return Taint(node, "an identifier", "identifier")  # also ``g.user_id``, ``current_user.id``
+        return CLEAN if static else None
 
     def _eval_Name(self, node: ast.Name) -> Value:
         bindings = self.model.bindings_at(node)
@@ -463,7 +464,8 @@ class TaintAnalysis:
             return self._memo[key]
         self._memo[key] = None  # a cycle adds nothing
         earlier = [x for x in (b.scope.bindings.get(b.name, []) if b.scope else []) if x.line < b.line]
-        value = join([self._as_text(b.node.value)] + [self._binding(x, use) for x in earlier[-3:]])  # type: ignore[attr-defined]
+        added = self._as_text(b.node.value)  # type: ignore[attr-defined]
+        value = join([added] + [self._binding(x, use) for x in earlier[-3:]])
         self._memo[key] = value
         return value
 

@@ -20,7 +20,8 @@ from leaklint.checks.cardinality import ll201, ll202, ll203
 from leaklint.checks.cardinality.ll201 import LL201
 from leaklint.checks.cardinality.ll202 import LL202
 from leaklint.checks.cardinality.ll203 import LL203
-from leaklint.checks.cardinality.sinks import SinkCatalogue, argument, instrument_of, label_names, metric_class, metric_of
+from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
+                                               metric_of)
 from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import Taint, TaintAnalysis, TaintConfig, describe
 

@@ -35,7 +35,8 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
         what = "the matched route's path template"
     else:
         return None
-    if analysis.request_framework(base if framework != "starlette" else base.value) != framework:  # type: ignore[union-attr]
+    request = base.value if framework == "starlette" else base  # type: ignore[union-attr]
+    if analysis.request_framework(request) != framework:
         return None
     return what, ("replace", ctx.node_range(node), code)
 
