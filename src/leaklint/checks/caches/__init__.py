@@ -32,7 +32,7 @@ class CacheChecker(Checker):
         "negative-cache-names": Option("list[str]", ["*negative*", "*failure*", "*failed*", "*error*"],
                                        "Globs of caches meant to hold failures (deliberate negative caches)."),
         "max-negative-ttl": Option("float", 60, "The longest TTL in seconds of a deliberate negative cache entry."),
-        "registry-names": Option("list[str]", ["*registr*", "*instances*", "*singleton*"],
+        "registry-names": Option("list[str]", ["*regist*", "*instances*", "*singleton*"],
                                  "Globs of module or class dicts that register long-lived objects (not caches)."),
     }
 

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Set
 
 from leaklint.checks.base import Rule
 from leaklint.checks.caches.knowledge import (
-    Knowledge, Memo, enclosing_handler, is_dict_creation, last_name,
+    LOCAL_KINDS, Knowledge, Memo, calls_out, enclosing_handler, guarded_block, is_dict_creation, last_name,
     matches, response_call, checks_status, same, transient_caught, walk_body,
 )
 from leaklint.findings import UNSAFE, Fix
@@ -172,9 +172,7 @@ class ErrorCached:
         for node in body:
             if isinstance(node, ast.ExceptHandler) and id(node) not in self.reported:
                 caught = transient_caught(node, self.model, self.known)
-                if caught is None or not self._swallows(node, function):
-                    continue
-                if caught in ("BaseException", "Exception") and not self._try_calls_out(node):
+                if caught is None or not self._swallows(node, function) or not self._may_be_transient(node, caught):
                     continue
                 self.reported.add(id(node))
                 self.ctx.report("LL301", node,
@@ -203,18 +201,34 @@ class ErrorCached:
                 break
             if isinstance(anc, (ast.For, ast.AsyncFor, ast.While)):
                 return False  # a retry loop: what happens after it decides
-        return True
+        if any(isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)) for n in walk_body(handler)):
+            return True  # ``except E: value = default``
+        return self._returns_default_after(handler, function)
 
-    def _try_calls_out(self, handler: ast.ExceptHandler) -> bool:
-        """Whether the guarded block calls something that may do I/O (not only builtins)."""
-        parent = self.model.parent(handler)
-        for stmt in getattr(parent, "body", ()):
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Call):
-                    qualname = self.model.qualname(node.func)
-                    if qualname is None or not qualname.startswith("builtins."):
-                        return True
-        return False
+    def _returns_default_after(self, handler: ast.ExceptHandler, function: ast.AST) -> bool:
+        """After a handler that only logs or passes, whether the function gives up with a default
+        (``return None`` next, or falling off its end) rather than computing the answer another way."""
+        statement: ast.AST = self.model.parent(handler)
+        while statement is not None and statement is not function:
+            block = self.model.parent(statement)
+            siblings = getattr(block, "body", None)
+            if not isinstance(siblings, list) or statement not in siblings:
+                siblings = getattr(block, "orelse", None) or getattr(block, "finalbody", None) or []
+            if statement in siblings:
+                following = siblings[siblings.index(statement) + 1:]
+                if following:
+                    first = following[0]
+                    return isinstance(first, ast.Return) and (first.value is None or _is_default(first.value))
+            statement = block
+        return True  # the function ends after the handler: it returns None
+
+    def _may_be_transient(self, handler: ast.ExceptHandler, caught: str) -> bool:
+        """A broad or OS-error handler counts only when its ``try`` block calls out: ``int(text)``
+        or ``open(path)`` failing is as stable as a result."""
+        kind = self.known.exceptions.get(caught) or self.known.exceptions.get(f"builtins.{caught}")
+        if kind not in LOCAL_KINDS:
+            return True
+        return calls_out(guarded_block(handler, self.model), self.model, self.known)
 
     # ------------------------------------------------------------------ (c)
     def check_store(self, store: Store) -> None:
@@ -224,8 +238,11 @@ class ErrorCached:
             return
         handler = enclosing_handler(store.node, model)
         if handler is not None:
-            if transient_caught(handler, model, self.known) is None:
+            caught = transient_caught(handler, model, self.known)
+            if caught is None or not self._may_be_transient(handler, caught):
                 return  # ``except KeyError`` around a lookup is a miss, not a failure
+            if any(isinstance(stmt, ast.Raise) for stmt in handler.body):
+                return  # the failure propagates; the store is bookkeeping on the way out
             if self._cache_kind(store, function) is not None and not self._deliberate(store, function):
                 self.handlers[id(handler)] = handler
                 self.handler_stores.setdefault(id(handler), []).append(store)
@@ -255,7 +272,8 @@ class ErrorCached:
                 continue
             if any(isinstance(s, ast.Raise) for s in handler.body):
                 continue
-            if transient_caught(handler, self.model, self.known) is None:
+            caught = transient_caught(handler, self.model, self.known)
+            if caught is None or not self._may_be_transient(handler, caught):
                 continue
             if self._cache_kind(store, function) is None or self._deliberate(store, function):
                 return
@@ -423,3 +441,14 @@ def _number(node: ast.AST) -> Optional[float]:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
         return float(node.value)
     return None
+
+
+def _is_default(node: ast.AST) -> bool:
+    """``None``, a constant, an empty container or ``str(e)``: a stand-in, not an answer."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        return not getattr(node, "elts", None) and not getattr(node, "keys", None)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return node.func.id in ("str", "repr", "dict", "list", "set", "tuple", "frozenset") and len(node.args) <= 1
+    return False

@@ -60,6 +60,8 @@ class Knowledge:
         checks = section("response-checks")
         self.check_attributes: FrozenSet[str] = frozenset(checks)
         self.bounded_annotations: Dict[str, str] = section("bounded-annotations")
+        self.local_modules: FrozenSet[str] = frozenset(section("local-modules"))
+        self.local_methods: FrozenSet[str] = frozenset(section("local-methods"))
 
 
 _LOADED: List[Tuple[Any, Knowledge]] = []
@@ -144,6 +146,34 @@ def transient_caught(handler: ast.ExceptHandler, model: Any, known: Knowledge) -
         if name in known.exceptions:
             return name.replace("builtins.", "") if name.startswith("builtins.") else name
     return None
+
+
+# exception kinds that are as often a stable property of this machine as a transient failure
+LOCAL_KINDS = frozenset({"broad", "OS"})
+
+
+def guarded_block(handler: ast.ExceptHandler, model: Any) -> List[ast.stmt]:
+    return list(getattr(model.parent(handler), "body", ()))
+
+
+def calls_out(statements: List[ast.stmt], model: Any, known: Knowledge) -> bool:
+    """Whether the statements call something that may fail transiently: anything but builtins,
+    modules that stay on this machine and methods of values in memory (``local-modules``,
+    ``local-methods``). A function of the project counts: what it does is not visible here."""
+    for stmt in statements:
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            target = model.call_target(node)
+            if target is not None:
+                if target.split(".", 1)[0] not in known.local_modules:
+                    return True
+                continue
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in known.local_methods:
+                continue
+            return True
+    return False
 
 
 def is_dict_creation(expr: Optional[ast.AST], model: Any) -> bool:

@@ -17,7 +17,8 @@ LL303 = Rule(
 ## What it finds
 `functools.lru_cache`, `functools.cache`, `async_lru.alru_cache`, `cachetools.cached` and the
 `cachetools.func` caches (the `memoizers` with `pins-instance = true`) decorating an instance
-method. Static methods, class methods, methods of `Enum` classes (the members live as long as
+method. Static methods, class methods (and `__new__`, `__init_subclass__`,
+`__class_getitem__`, which receive the class), methods of `Enum` classes (the members live as long as
 the class anyway) and properties built with `functools.cached_property` are not reported, nor
 is `cachetools.cachedmethod`, whose cache belongs to the instance. The finding is on the
 decorator expression.
@@ -76,6 +77,8 @@ memoizer.
 )
 
 ENUM_KIND = "enum"
+# methods that receive the class, not an instance, without a decorator saying so
+IMPLICIT_CLASS_METHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
 
 
 def check_pins_instance(memo: Memo, ctx: Any, known: Knowledge) -> None:
@@ -84,7 +87,7 @@ def check_pins_instance(memo: Memo, ctx: Any, known: Knowledge) -> None:
     function = memo.function
     model = ctx.model
     cls = model.enclosing_class(function)
-    if cls is None or model.self_name(function) is None:
+    if cls is None or model.self_name(function) is None or function.name in IMPLICIT_CLASS_METHODS:
         return
     if _is_enum(cls, model, known):
         return

@@ -87,8 +87,9 @@ over a dict and hand-made dicts have no fix: choosing an eviction policy is a de
 ## Options
 - `[tool.leaklint.caches] fix-maxsize` (default `"1024"`): the bound the fix inserts, any
   expression (`"settings.CACHE_SIZE"`).
-- `registry-names` (default `["*registr*", "*instances*", "*singleton*"]`): lower-case globs of
-  module or class dicts that register long-lived objects rather than cache results.
+- `registry-names` (default `["*regist*", "*instances*", "*singleton*"]`): lower-case globs of
+  module or class dicts, or of the functions filling them (`register_handler`), that register
+  long-lived objects rather than cache results.
 - `[tool.leaklint.caches.memoizers."mylib.memoize"]` with `bound-keyword`, `bound-position`,
   `unbounded` or `cache-keyword` teaches leaklint an in-house memoizer;
   `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
@@ -369,7 +370,8 @@ class Unbounded:
     def _judge(self, name: str, created: ast.AST, uses: List[ast.AST]) -> None:
         """Report when the dict is filled on a miss in some function and never shrinks or escapes."""
         model = self.model
-        if matches(name, self.ctx.option("caches", "registry-names")):
+        registries = self.ctx.option("caches", "registry-names")
+        if matches(name, registries):
             return
         fills: List[Tuple[ast.AST, ast.AST]] = []  # (function, key)
         reads: List[Tuple[ast.AST, ast.AST]] = []
@@ -387,7 +389,7 @@ class Unbounded:
         for function, key in fills:
             if not any(f is function and same(k, key) for f, k in reads):
                 continue
-            if self._bounded_key(key):
+            if self._bounded_key(key) or matches(getattr(function, "name", ""), registries):
                 continue
             self.ctx.report("LL302", created,
                             f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
