@@ -59,6 +59,9 @@ class CardinalityChecker(Checker):
         self.sinks, config = _prepared(ctx.catalogue, tuple(ctx.option("cardinality", "sanitizers")))
         self.analysis = TaintAnalysis(ctx.model, config)
         self.class_aliases = self._metric_class_aliases(ctx.model)
+        self.subclasses = frozenset(
+            node.name for node in ctx.model.nodes.get(ast.ClassDef, ())
+            if any(isinstance(base, ast.Name) and base.id in self.class_aliases for base in node.bases))
         self.check_labels = ctx.enabled("LL201")
         self.check_names = ctx.enabled("LL203")
         self.check_declarations = ctx.enabled("LL202")
@@ -91,7 +94,7 @@ class CardinalityChecker(Checker):
                 self._factory(node, ctx)
             if "tags" in kinds and (node.keywords or (node.args and not isinstance(node.args[0], ast.Constant))):
                 self._statsd(node, ctx)
-        elif type(func) is ast.Name and func.id in self.class_aliases:
+        elif type(func) is ast.Name and (func.id in self.class_aliases or func.id in self.subclasses):
             self._declaration(node, ctx)
 
     # ------------------------------------------------------------------ sinks

@@ -73,6 +73,14 @@ def metric_class(model: Model, sinks: SinkCatalogue, call: ast.Call) -> Optional
     if qn is None:
         return None
     entry = sinks.metric_classes.get(qn)
+    if entry is None and isinstance(func, ast.Name):
+        # a subclass declared in this module: ``class TimedCounter(Counter)``
+        for b in model.bindings_at(func):
+            if b.kind == "class":
+                for base in b.node.bases:  # type: ignore[attr-defined]
+                    entry = sinks.metric_classes.get(model.qualname(base) or "")
+                    if entry is not None:
+                        break
     return (qn, entry) if entry is not None else None
 
 
