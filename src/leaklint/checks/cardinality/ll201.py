@@ -45,9 +45,22 @@ whose every `return` is bounded.
 Not sinks: span attributes, log fields, exemplars and events; per-request values belong there.
 A `.labels()` method on an object that is not a metric is not a sink.
 
-Known limits: a metric passed in as a parameter or kept in a container is not recognised; a
-helper of another module that only passes its argument through is not followed (its result is
-treated as unknown); identifier-like *attribute* names (`event.room_id`) are taken at their word.
+Metrics are recognised as module globals, locals, `self` attributes, class attributes, subclasses
+of a metric class declared in the module, and names imported from another project module (the
+project index confirms the import is a metric). ASGI middleware reading `scope["path"]`,
+`scope["headers"]`... is covered too.
+
+Known limits, chosen to keep the rule quiet on code that is fine:
+- a metric passed in as a parameter, returned by a property or kept in a container is not
+  recognised, so its labels are not checked;
+- a helper of another module that only passes its argument through (`normalise(request.path)`)
+  is not followed: its result counts as unknown, never as unbounded;
+- a call to a library function the catalogues do not list is unknown, whatever its arguments;
+- identifier-like names are taken at their word (`event.room_id`, a parameter `user_id`), except
+  the operator-configured ones of `bounded-names` (`auth_provider_id`, `worker_id`...); a bare
+  `.id` is not a source (application services, shards and nodes have ids too);
+- `request.method` is treated as bounded although a client can send any token: servers reject
+  unknown methods before most metrics are written.
 
 ## Why it hurts in production
 Every distinct label value creates a new time series. A label fed `X-User-ID` on a service with
