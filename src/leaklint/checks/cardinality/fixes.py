@@ -38,6 +38,8 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
     request = base.value if framework == "starlette" else base  # type: ignore[union-attr]
     if analysis.request_framework(request) != framework:
         return None
+    if any(isinstance(a, ast.JoinedStr) for a in analysis.model.ancestors(node)):
+        return None  # the replacement's quotes could clash with the f-string's before Python 3.12
     return what, ("replace", ctx.node_range(node), code)
 
 
