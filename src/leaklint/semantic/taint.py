@@ -122,6 +122,7 @@ class TaintConfig:
 
     def __init__(self, sources: Mapping[str, Mapping[str, str]], sanitizers: Sequence[str] = ()):
         self.request_globals = dict(sources.get("request-globals", {}))
+        self.request_global_names = frozenset(q.rsplit(".", 1)[-1] for q in self.request_globals)
         self.request_classes = dict(sources.get("request-classes", {}))
         self.request_parameters = dict(sources.get("request-parameters", {}))
         self.request_attributes = dict(sources.get("request-attributes", {}))
@@ -575,6 +576,10 @@ class TaintAnalysis:
                 if b.name in self.config.request_parameters:
                     return self.config.request_parameters[b.name] or self._only_framework()
             return None
+        if isinstance(expr, ast.Attribute) and expr.attr in self.config.request_global_names:
+            framework = self.config.request_globals.get(model.qualname(expr) or "")
+            if framework is not None:
+                return framework  # ``flask.request``
         if isinstance(expr, ast.Attribute) and expr.attr == "request" and isinstance(expr.value, ast.Name):
             func = model.enclosing_function(expr, through_lambda=False)
             if func is not None and model.self_name(func) == expr.value.id:
