@@ -485,6 +485,12 @@ class TaintAnalysis:
                 part = method
         elif isinstance(iterable, ast.Name):
             part, mapping = "keys", iterable
+        elif (isinstance(iterable, ast.Call) and self.model.qualname(iterable.func) == "builtins.enumerate"
+              and iterable.args and isinstance(target, ast.Tuple) and len(target.elts) == 2):
+            first = target.elts[0]
+            if isinstance(first, ast.Name) and first.id == b.name:
+                return CLEAN  # the position
+            return self.taint_of(iterable.args[0])
         if part is not None and mapping is not None:
             value = self._mapping_part(mapping, part)
             if value is not False:

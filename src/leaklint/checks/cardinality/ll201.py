@@ -23,7 +23,7 @@ A value that can take unboundedly many distinct values reaching a metric's label
 prometheus_client `.labels(...)` (positional or keyword, on a metric created in the module, stored
 on `self`, or imported from another module of the project under any alias), the attributes of an
 OpenTelemetry instrument's `.add()`/`.record()`/`.set()` (including a dict built up before the
-call), and statsd/DogStatsd `tags=[...]`.
+call), and statsd/DogStatsd/sentry-sdk metric `tags`.
 
 Unbounded values are request data (Flask `request.path/args/headers/...`, Django `request.path`,
 `get_full_path()`, `META`, `GET`..., Starlette/FastAPI `request.url.path`, `headers`,
@@ -150,6 +150,8 @@ def tag_pairs(analysis: TaintAnalysis, call: ast.Call, entry: Dict[str, Any]) ->
     node = argument(call, None, keyword) if keyword else None
     if node is None:
         return []
+    if isinstance(node, ast.Dict):  # tags as a mapping (sentry-sdk)
+        return [(k if k is not None else "?", v, t) for k, v, t in analysis.entries(node)]
     elements = node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
     return [(_tag_key(e), e, analysis.taint_of(e)) for e in elements]
 
