@@ -62,8 +62,9 @@ def handler(request, timeout):
 
 ## Fix safety
 Unsafe: the callee now gives up earlier (at the caller's deadline). The fix replaces the
-constant with the parameter, or adds `name=name` when the callee's parameter has the caller's
-name; when the names differ there is no fix.
+constant with the parameter, or passes it at the callee's keyword (`deadline=timeout`). For a
+callee in another module the fix is offered when the names agree (`timeout=timeout`): the
+keyword of a callee elsewhere is known only once the whole project is indexed.
 
 ## Options
 - `[tool.leaklint.timeouts] timeout-parameters`: the parameter names (globs) that carry a budget.
@@ -111,17 +112,13 @@ def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str,
             skip_self = True
         dropped = left_out(local_facts, skip_self, len(call.args), keywords, patterns)
         if dropped is not None:
-            ctx.report("LL103", call, message.format(callee=callee, param=dropped), _forward_fix(call, ctx, param, dropped))
+            fix = Fix(f"Pass `{dropped}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), dropped, param),))
+            ctx.report("LL103", call, message.format(callee=callee, param=dropped), fix)
         return
     args = (callee, skip_self, len(call.args), keywords, list(patterns))
-    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True), _forward_fix(call, ctx, param, param))
+    fix = Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),))
+    ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True), fix)
     ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, False))
-
-
-def _forward_fix(call: ast.Call, ctx, param: str, callee_param: str) -> Optional[Fix]:
-    if callee_param != param:
-        return None
-    return Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),))
 
 
 def left_out(facts: Dict[str, Any], skip_self: bool, positional: int, keywords: List[str],
