@@ -364,3 +364,17 @@ def test_module_entry_point_runs(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
     assert "bad.py:5:12: LL101" in proc.stdout
+
+
+def test_an_unexpected_error_exits_2_without_a_traceback(monkeypatch):
+    import leaklint.runner as runner
+
+    def broken(options):
+        raise KeyError("catalogue entry")
+
+    monkeypatch.setattr(runner, "run_check", broken)
+    write("bad.py", HAZARD)
+    result = run("check", "bad.py")
+    assert result.exit_code == 2
+    assert "leaklint: internal error: KeyError: 'catalogue entry' at test_cli.py:" in result.stderr
+    assert "Traceback" not in result.output

@@ -35,6 +35,13 @@ class LeaklintGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(EXIT_ERROR)
+        except Exception as exc:  # a bug must exit 2, never 1 (which means "findings")
+            import traceback
+
+            frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            where = f" at {frame.filename.rsplit(os.sep, 1)[-1]}:{frame.lineno}" if frame else ""
+            click.echo(f"leaklint: internal error: {type(exc).__name__}: {exc}{where}", err=True)
+            sys.exit(EXIT_ERROR)
 
 
 @click.group(cls=LeaklintGroup, context_settings={"help_option_names": ["-h", "--help"]})
