@@ -28,8 +28,13 @@ Negative caching of transient failures, in three shapes:
   call `f = lru_cache(maxsize=None)(g)`) that catches a broad exception (`except Exception`, a
   bare `except`) or a transient one (connection, timeout, OS, HTTP, DNS, RPC errors: the
   `exceptions` section of the `caches` catalogue) and returns a fallback (`None`, `False`, an
-  empty container, a default, `str(e)`) instead of re-raising. A broad handler counts only when
-  its `try` block calls something other than a builtin: `int(text)` failing is not transient.
+  empty container, a default, `str(e)`) instead of re-raising: a `return` in the handler, a
+  default assigned in it, or a handler that only logs followed by `return None` (or the end of
+  the function). A handler that only logs and then lets the function compute the answer another
+  way is fine. A broad or `OSError` handler counts only when its `try` block calls past this
+  machine: anything but builtins, the `local-modules` of the catalogue (`os`, `pathlib`,
+  `subprocess`, `json`...) and `local-methods` of values in memory (`.strip()`, `.read()`):
+  `int(text)` or `open(path)` failing is as stable as a result.
 - (b) a memoized function that returns an HTTP response, its `.json()`, `.text` or `.content`
   without a status check (`raise_for_status()`, `.ok`, a `status_code`/`status` comparison, or
   aiohttp's `raise_for_status=True`) anywhere in the function.
@@ -38,7 +43,13 @@ Negative caching of transient failures, in three shapes:
   filled inside an `except` handler, filled after the `try` with a value the handler set, or
   filled with an unchecked HTTP response.
 
-The finding is on the `except` handler, or on the request call for an unchecked response.
+A store in a handler that re-raises is bookkeeping on the way out (resetting a flag), not a
+cached answer. The finding is on the `except` handler, or on the request call for an unchecked
+response.
+
+Known noise: a broad handler around the project's own functions is reported even when they only
+parse or read local files, since what they do is not visible from the call; say so with
+`# noqa: LL301`.
 
 ## Why it hurts in production
 A permission check hits a 200 ms network blip, the denial is cached for five minutes and every
@@ -106,7 +117,8 @@ design decision.
   meant to hold failures.
 - `max-negative-ttl` (default `60`): the longest TTL, in seconds, of a deliberate negative entry.
 - `[tool.leaklint.caches.exceptions]`, `.responses`, `.memoizers`, `.cache-types`,
-  `.cache-objects`: teach leaklint in-house exceptions, HTTP clients and caches.
+  `.cache-objects`, `.local-modules`: teach leaklint in-house exceptions, HTTP clients, caches
+  and modules that never leave the machine (in the same table as the options).
 """,
 )
 
@@ -307,9 +319,7 @@ class ErrorCached:
         cache = store.cache
         if store.method == "__setitem__" and not isinstance(cache, (ast.Name, ast.Attribute)):
             return None
-        type_name = model.type_of(cache) if isinstance(cache, (ast.Name, ast.Attribute)) else None
-        if type_name is None:
-            type_name = self.known.cache_objects.get(model.qualname(cache) or "")
+        type_name = self._cache_type(cache)
         entry = self.known.cache_types.get(type_name or "")
         if entry is not None:
             if store.method != "__setitem__" and store.method not in entry.get("store-methods", ()):
@@ -326,6 +336,22 @@ class ErrorCached:
             return None
         if matches(name, self.cache_names):
             return "cache"
+        return None
+
+    def _cache_type(self, cache: ast.AST) -> Optional[str]:
+        """The cache class of an expression: from its type, a known cache object, or indexing one
+        (``caches["default"]``), also through a local name bound to it."""
+        model = self.model
+        objects = self.known.cache_objects
+        if isinstance(cache, (ast.Name, ast.Attribute)):
+            found = model.type_of(cache) or objects.get(model.qualname(cache) or "")
+            if found is not None:
+                return found
+            value = model.value_of(cache)
+            if isinstance(value, ast.Subscript):
+                cache = value
+        if isinstance(cache, ast.Subscript):
+            return objects.get(f"{model.qualname(cache.value) or ''}[]")
         return None
 
     def _long_lived_dict(self, cache: ast.AST) -> bool:
@@ -362,8 +388,7 @@ class ErrorCached:
             return store.ttl
         if not isinstance(store.node, ast.Call):
             return None
-        type_name = self.model.type_of(store.cache) or self.known.cache_objects.get(self.model.qualname(store.cache) or "")
-        entry = self.known.cache_types.get(type_name or "", {})
+        entry = self.known.cache_types.get(self._cache_type(store.cache) or "", {})
         keyword = entry.get("ttl-keyword")
         for kw in store.node.keywords:
             if kw.arg is not None and kw.arg in (keyword, "ttl", "timeout", "ex", "expire"):

@@ -6,7 +6,9 @@ import ast
 from typing import Any, Dict, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
-from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation, matches, same
+from leaklint.checks.caches.knowledge import (
+    DICT_FACTORIES, Knowledge, Memo, is_dict_creation, last_name, matches, same,
+)
 from leaklint.findings import UNSAFE, Fix
 
 LL302 = Rule(
@@ -95,6 +97,8 @@ over a dict and hand-made dicts have no fix: choosing an eviction policy is a de
   `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
 """,
 )
+
+DICT_FACTORY_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in DICT_FACTORIES)
 
 # parameters that hold a class: a cache keyed by classes is bounded by the code
 CLASS_PARAMETERS = frozenset({"cls", "klass", "mcs", "metacls"})
@@ -304,9 +308,15 @@ class Unbounded:
     # ------------------------------------------------------------------ hand-made dicts
     def note_assign(self, node: ast.AST, target: ast.AST, value: Optional[ast.AST]) -> None:
         """Remember ``name = {}`` (or ``name: dict = {}``) at module or class level."""
-        if not isinstance(target, ast.Name) or not is_dict_creation(value, self.model):
+        if not isinstance(target, ast.Name):
             return
         parent = self.model.parent(node)
+        if not isinstance(parent, (ast.Module, ast.ClassDef)):
+            return
+        if isinstance(value, ast.Call) and last_name(value.func) not in DICT_FACTORY_NAMES:
+            return
+        if not is_dict_creation(value, self.model):
+            return
         name = target.id
         if isinstance(parent, ast.Module):
             if len(self.model.module_scope.bindings.get(name, ())) == 1:
