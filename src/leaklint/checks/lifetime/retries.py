@@ -23,17 +23,30 @@ LL404 = Rule(
 - `backoff.on_exception` / `on_predicate` without `max_tries=` or `max_time=`;
 - urllib3 `Retry(...)` (also through `requests.adapters`) that retries with `backoff_factor`
   absent or `0`;
-- hand-written retry loops: a `while` loop or a `for` over `range(...)`/`itertools.count()` whose
-  body holds a `try` that exits the loop on success (`return`/`break`) and whose handler lets the
-  loop go round again, when the loop never sleeps, sleeps a constant, or (a `while True:` with no
-  `raise`/`break` on failure) never stops.
+- hand-written retry loops: a `while` loop or a `for` over `range(...)`/`itertools.count()`
+  whose body holds a `try` that always leaves the loop when the attempt succeeds
+  (`return`/`break` at the end of the `try` body or its `else`) and whose handler lets the loop go
+  round again, when the loop never sleeps or sleeps a constant (`time.sleep(1)`, a name bound only
+  to a number). The message adds "never stops" for a `while True:` that has no `raise`/`break`
+  on failure.
 
-Not retry loops: polling loops that wait for a state change (no `try` that exits on success, or
-only "not yet" exceptions such as `queue.Empty` caught, see `polling-exceptions`), consumer loops
-and periodic jobs (their `try` body does not leave the loop). A sleep whose duration grows with
-the attempt (`2 ** attempt`, `delay *= 2`), is drawn at random, comes from a helper, or cannot be
-read as a constant counts as backoff. `backoff` adds full jitter by default, so its wait
-generators are accepted.
+Not retry loops, and not reported:
+- polling loops waiting for a state change (no `try` that leaves on success), and loops that
+  only catch "not yet" exceptions (`queue.Empty`, timeouts that already waited their time, a
+  peer's backoff window): see `polling-exceptions`;
+- consumer loops, periodic jobs and catch-up loops: success goes round as well;
+- conflict loops that retry a race at once by design (only `IntegrityError`/`*ConflictError`
+  caught) or try a different value on every attempt (the `try` body reads a name the loop
+  rebinds, such as the next host, the parent directory or the loop counter, or draws a random
+  token or generated id);
+- a loop whose sleep grows, is drawn at random, comes from a helper (`self._backoff(attempt)`,
+  `clock.sleep(delay)` with a varying delay) or cannot be read as a constant. Such a loop is not
+  reported even when it never gives up: a reconnect loop with capped, jittered exponential
+  backoff is how a daemon keeps its broker connection.
+
+A urllib3 `Retry` kept only to call its helpers (`self._retry.get_retry_after(response)`) retries
+nothing and is not reported. `backoff` adds full jitter by default, so its wait generators,
+`backoff.constant` included, are accepted once `max_tries`/`max_time` bound them.
 
 ## Why it hurts in production
 When a dependency blips, every client fails at the same moment. Retries without a pause hit it
@@ -198,8 +211,39 @@ def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> Non
     backoff = keywords.get(backoff_kw)
     if backoff is not None and not (isinstance(backoff, ast.Constant) and backoff.value == 0):
         return
+    if _only_consulted(call, ctx.model):
+        return
     factor = ctx.option("lifetime", "retry-backoff-factor")
     state = "0" if backoff is not None else "absent"
     ctx.report("LL404", call, f"`{target}` retries with `{backoff_kw}` {state}: every attempt fires at once; "
                               f"set a backoff factor (and `backoff_jitter` on urllib3 2)",
                Fix(f"Set `{backoff_kw}={factor}`", UNSAFE, (("add_keyword", ctx.node_range(call), backoff_kw, factor),)))
+
+
+def _only_consulted(call: ast.Call, model) -> bool:
+    """The policy object is kept only to call its helpers (``self._retry.get_retry_after(...)``),
+    never handed to a pool or adapter: it retries nothing."""
+    parent = model.parent(call)
+    if not isinstance(parent, ast.Assign) or len(parent.targets) != 1:
+        return False
+    target = parent.targets[0]
+    if isinstance(target, ast.Name):
+        uses = [n for n in model.nodes.get(ast.Name, ()) if n.id == target.id and isinstance(n.ctx, ast.Load)]
+    elif isinstance(target, ast.Attribute):
+        func = model.enclosing_function(call, through_lambda=False)
+        cls = model.enclosing_class(func) if func is not None else None
+        if cls is None:
+            return False
+        uses = [n for n in model.nodes.get(ast.Attribute, ()) if n.attr == target.attr
+                and isinstance(n.ctx, ast.Load) and isinstance(n.value, ast.Name)
+                and any(anc is cls for anc in model.ancestors(n))]
+    else:
+        return False
+    if not uses:
+        return False
+    for use in uses:
+        attr = model.parent(use)
+        if not (isinstance(attr, ast.Attribute) and isinstance(model.parent(attr), ast.Call)
+                and model.parent(attr).func is attr):
+            return False
+    return True

@@ -165,8 +165,9 @@ def _walk_loop_level(stmts: List[ast.AST]) -> Iterator[ast.AST]:
 
 def _stops(loop: ast.AST, attempt: ast.Try) -> bool:
     if isinstance(loop, ast.For):
-        return _call_name(loop.iter) != "count"  # type: ignore[arg-type]
-    if not (isinstance(loop.test, ast.Constant) and loop.test.value in _TRUE):  # type: ignore[attr-defined]
+        if _call_name(loop.iter) != "count":  # type: ignore[arg-type]
+            return True
+    elif not (isinstance(loop.test, ast.Constant) and loop.test.value in _TRUE):  # type: ignore[attr-defined]
         return True
     for handler in attempt.handlers:
         for node in _walk_loop_level(handler.body):
@@ -198,6 +199,8 @@ def _sleep_kind(loop: ast.AST, cat, model) -> str:
             continue
         name = _call_name(node)
         if not any(part in name.lower() for part in cat.sleep_parts):
+            if _given_a_delay(node, cat) or _local_helper_sleeps(node, cat, model):
+                return "varies"
             continue
         if name == "wait" and not node.args and not node.keywords:
             continue  # ``event.wait()`` or ``proc.wait()`` without a time is not a pause
@@ -206,6 +209,27 @@ def _sleep_kind(loop: ast.AST, cat, model) -> str:
             continue
         return "varies"
     return found
+
+
+def _given_a_delay(call: ast.Call, cat) -> bool:
+    """A helper handed the pause (``self._reconnect(interval_start=..., interval_max=...)``)."""
+    names = [kw.arg for kw in call.keywords if kw.arg]
+    names += [a.id if isinstance(a, ast.Name) else a.attr for a in call.args if isinstance(a, (ast.Name, ast.Attribute))]
+    return any(part in name.lower() for name in names for part in cat.sleep_parts)
+
+
+def _local_helper_sleeps(call: ast.Call, cat, model) -> bool:
+    """A call to a function of this module whose own body sleeps (``await tick()``)."""
+    if not isinstance(call.func, ast.Name):
+        return False
+    for binding in model.bindings_at(call.func):
+        if binding.kind != "def":
+            continue
+        for node in ast.walk(binding.node):
+            if isinstance(node, ast.Call) and (model.call_target(node) in cat.sleeps
+                                               or any(p in _call_name(node).lower() for p in cat.sleep_parts)):
+                return True
+    return False
 
 
 def _constant(expr: ast.AST, assigned: Set[str], model) -> bool:
