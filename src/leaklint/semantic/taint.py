@@ -329,6 +329,11 @@ class TaintAnalysis:
             return Taint(node, base.what, base.kind, base.framework)
         if isinstance(base, Taint) and base.kind == "exception":
             return None
+        if isinstance(base, Taint) and base.kind == "identifier":
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                # ``user["plan"]`` is a field of the user, not the user
+                return base if self.config.is_identifier_name(key.value) else None
         return base
 
     def _eval_Attribute(self, node: ast.Attribute) -> Value:
@@ -343,6 +348,9 @@ class TaintAnalysis:
         if isinstance(base, Taint):
             if base.kind == "exception":
                 return None
+            if base.kind == "identifier":
+                # ``user.plan``, ``session.bind.dialect``: a field of the thing, not the thing
+                return Taint(node, "an identifier", "identifier") if self.config.is_identifier_name(attr) else None
             if base.kind == "request" and base.node is node.value:
                 return Taint(node, base.what, base.kind, base.framework)
             return base
