@@ -58,7 +58,9 @@ Known limits, chosen to keep the rule quiet on code that is fine:
 - a call to a library function the catalogues do not list is unknown, whatever its arguments;
 - identifier-like names are taken at their word (`event.room_id`, a parameter `user_id`), except
   the operator-configured ones of `bounded-names` (`auth_provider_id`, `worker_id`...); a bare
-  `.id` is not a source (application services, shards and nodes have ids too);
+  `.id` is not a source (application services, shards and nodes have ids too), and the fields of
+  an identified thing are not identifiers unless their own name says so (`user.plan` is fine,
+  `user.email` is not);
 - `request.method` is treated as bounded although a client can send any token: servers reject
   unknown methods before most metrics are written.
 
