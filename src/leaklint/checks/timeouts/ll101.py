@@ -47,9 +47,12 @@ may hold `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None
 A receiver whose value comes from a local function (`session = make_session()`) is typed with
 astroid, lazily, for that call site only.
 
-Parity: ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout` report the requests
-calls too. Deliberate differences: ruff S113 and bandit B113 also report httpx calls that omit
-the timeout (httpx has a default) and report `timeout=None` under the same code (here LL102).
+Parity (`docs/parity/LL1.md`): ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout`
+report the `requests` calls too. Deliberate differences: all four also report the caller's
+`**kwargs` and `*args`, and all but pylint a dict that holds `timeout` (the timeout may travel
+there); bandit and semgrep report a
+local name that shadows `requests`; bandit reports computed timeouts (`min(timeout, 5)`); S113
+and B113 report `timeout=None` as missing, which is LL102 here.
 
 ## Why it hurts in production
 Without a timeout the call waits as long as the peer keeps the connection open: forever, when a

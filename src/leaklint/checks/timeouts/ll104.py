@@ -30,7 +30,9 @@ An awaited call (`await client.get(...)`) is an async API and is not reported.
 Parity: ruff and flake8-async ASYNC210 (sync HTTP), ASYNC212 (httpx sync client), ASYNC220/221/
 222 (processes), ASYNC230 (files), ASYNC251 (`time.sleep`). Deliberate differences: the
 `subprocess.Popen` constructor is reported (ASYNC220) but `os.spawn*` with `P_NOWAIT` is not, and
-`os.path` probes (ASYNC240) are not reported: they are quick metadata calls.
+`os.path` probes (ASYNC240) are not reported: they are quick metadata calls. flake8-async
+reports a local function named like a library call (`def urlopen`); leaklint resolves names. A
+parameter annotated with a string (`client: "httpx.Client"`) is not typed (ruff ASYNC212 reads it).
 
 ## Why it hurts in production
 An event loop runs every request of the process on one thread. A blocking call freezes all of
