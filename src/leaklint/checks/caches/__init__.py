@@ -19,7 +19,7 @@ from leaklint.checks.caches.knowledge import (
     FUNCTION_DEFS, knowledge_for, last_name, memo_of, memoizer_names_in, memos_of,
 )
 from leaklint.checks.caches.pins_instance import LL303, check_pins_instance
-from leaklint.checks.caches.unbounded import LL302, Unbounded
+from leaklint.checks.caches.unbounded import LL302, Unbounded, annotations_not_all_enums
 
 
 class CacheChecker(Checker):
@@ -35,6 +35,8 @@ class CacheChecker(Checker):
         "registry-names": Option("list[str]", ["*regist*", "*instances*", "*singleton*"],
                                  "Globs of module or class dicts that register long-lived objects (not caches)."),
     }
+
+    resolvers = {"caches-unbounded-annotations": annotations_not_all_enums}
 
     def begin(self, ctx) -> None:
         self.known = knowledge_for(ctx.catalogue)

@@ -304,7 +304,7 @@ class ErrorCached:
             names = ", ".join(sorted({f"`{self._text(s.cache)}`" for s in stores}))
             self.ctx.report("LL301", handler,
                             f"this handler stores into the cache {names}: the failure is cached and served "
-                            "as the answer until it expires", fix)
+                            "as the answer until it is evicted or expires", fix)
 
     # ------------------------------------------------------------------ helpers
     def _text(self, expr: ast.AST) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
 from leaklint.checks.caches.knowledge import (
@@ -31,8 +31,9 @@ LL302 = Rule(
 
 A cache is reported only when its keys are unbounded, that is, when they come from callers.
 A memoized function with no parameters (besides `self`/`cls`), or whose parameters are all
-annotated `bool`, `Literal[...]`, an `Enum` class of the module or a class (`type`,
-`Type[...]`), also inside `Optional`, has a handful of possible keys and is fine. A dict's key
+annotated `bool`, `Literal[...]`, an `Enum` class (of this module, or of another module of the
+project: that finding waits until every module is indexed) or a class (`type`, `Type[...]`),
+also inside `Optional`, has a handful of possible keys and is fine. A dict's key
 is unbounded when it is built (directly or through up to three local assignments) from such an
 unbounded parameter; a key drawn from `self`, globals, configuration or a `for` loop over a
 collection already in memory is bounded by the program, not by traffic. Accumulators
@@ -147,13 +148,48 @@ def unbounded_reason(memo: Memo, model: Any) -> Optional[Tuple[str, Optional[ast
 
 def bounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> bool:
     """Whether every argument the cache is keyed by has a handful of values."""
+    return unbounded_parameters(function, model, known) == (False, [])
+
+
+def unbounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> Tuple[bool, List[str]]:
+    """Whether some argument is certainly unbounded, and the annotations that are classes of
+    other project modules (bounded when they turn out to be enums, known once every module is
+    indexed)."""
     args = function.args  # type: ignore[attr-defined]
     if args.vararg is not None or args.kwarg is not None:
-        return False
+        return True, []
     params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
     if params and model.enclosing_class(function) is not None and not _is_static(function, model):
         params = params[1:]  # ``self``/``cls`` is LL303's business
-    return all(_bounded_annotation(p.annotation, model, known) for p in params)
+    pending: List[str] = []
+    for param in params:
+        if _bounded_annotation(param.annotation, model, known):
+            continue
+        annotation = param.annotation
+        qualname = model.qualname(annotation) if isinstance(annotation, (ast.Name, ast.Attribute)) else None
+        if qualname and model.is_project_name(qualname) and not qualname.startswith(f"{model.module}."):
+            pending.append(qualname)
+            continue
+        return True, []
+    return False, pending
+
+
+def annotations_not_all_enums(index: Any, enum_bases: List[str], *qualnames: str) -> Optional[Dict[str, Any]]:
+    """Resolver: the finding holds when one of the annotations is not an Enum class of the project."""
+    for qualname in qualnames:
+        if not _indexed_enum(index, qualname, frozenset(enum_bases), 0):
+            return {}
+    return None
+
+
+def _indexed_enum(index: Any, qualname: str, enum_bases: FrozenSet[str], depth: int) -> bool:
+    if depth > 5:
+        return False
+    facts = index.lookup(qualname)
+    if not facts or facts.get("kind") != "class":
+        return False
+    return any(base in enum_bases or _indexed_enum(index, base, enum_bases, depth + 1)
+               for base in facts.get("bases", ()) if base)
 
 
 def _is_static(function: ast.AST, model: Any) -> bool:
@@ -239,12 +275,17 @@ class Unbounded:
             return
         reason, none_arg = found
         function = memo.function
-        if bounded_parameters(function, self.model, self.known):
+        certain, pending = unbounded_parameters(function, self.model, self.known)
+        if not certain and not pending:
             return
         name = getattr(function, "name", "function")
-        self.ctx.report("LL302", memo.decorator,
-                        f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process",
-                        self._fix(memo, none_arg))
+        message = f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process"
+        if certain:
+            self.ctx.report("LL302", memo.decorator, message, self._fix(memo, none_arg))
+            return
+        enums = sorted(q for q, kind in self.known.bounded_annotations.items() if kind == "enum")
+        self.ctx.defer("LL302", memo.decorator, message, ("caches-unbounded-annotations", enums, *pending),
+                       self._fix(memo, none_arg))
 
     def _fix(self, memo: Memo, none_arg: Optional[ast.AST]) -> Optional[Fix]:
         bound = self.ctx.option("caches", "fix-maxsize")
