@@ -58,10 +58,12 @@ class CardinalityChecker(Checker):
     def begin(self, ctx) -> None:
         self.sinks, config = _prepared(ctx.catalogue, tuple(ctx.option("cardinality", "sanitizers")))
         self.analysis = TaintAnalysis(ctx.model, config)
-        self.class_aliases = self._metric_class_aliases(ctx.model)
-        self.subclasses = frozenset(
-            node.name for node in ctx.model.nodes.get(ast.ClassDef, ())
-            if any(isinstance(base, ast.Name) and base.id in self.class_aliases for base in node.bases))
+        self.dispatch = self.sinks.dispatch
+        aliases = self._metric_class_aliases(ctx.model)
+        subclasses = frozenset(
+            node.name for node in (ctx.model.nodes.get(ast.ClassDef, ()) if aliases else ())
+            if any(isinstance(base, ast.Name) and base.id in aliases for base in node.bases))
+        self.constructors = aliases | subclasses  # local names that construct a metric
         self.check_labels = ctx.enabled("LL201")
         self.check_names = ctx.enabled("LL203")
         self.check_declarations = ctx.enabled("LL202")
@@ -81,7 +83,7 @@ class CardinalityChecker(Checker):
     def visit_Call(self, node: ast.Call, ctx) -> None:
         func = node.func
         if type(func) is ast.Attribute:
-            kinds = self.sinks.dispatch.get(func.attr)
+            kinds = self.dispatch.get(func.attr)
             if kinds is None:
                 return
             if "labels" in kinds and self.check_labels and (node.args or node.keywords):
@@ -94,7 +96,7 @@ class CardinalityChecker(Checker):
                 self._factory(node, ctx)
             if "tags" in kinds and (node.keywords or (node.args and not isinstance(node.args[0], ast.Constant))):
                 self._statsd(node, ctx)
-        elif type(func) is ast.Name and (func.id in self.class_aliases or func.id in self.subclasses):
+        elif type(func) is ast.Name and func.id in self.constructors:
             self._declaration(node, ctx)
 
     # ------------------------------------------------------------------ sinks
