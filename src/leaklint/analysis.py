@@ -251,6 +251,7 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
     result.deferred.extend(ctx.deferred)
     result.imports = imported_modules(model)
     result.project_deps = project_deps(result.imports, model.project_modules)
+    model.release()
     if timings:
         result.timings = phase
     return result

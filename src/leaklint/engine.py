@@ -3,11 +3,13 @@ deferred findings -> fixes -> sorted findings. Output is the formatters' busines
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -61,7 +63,30 @@ def _run_job(job: Job) -> FileResult:
 
 
 def _run_chunk(jobs: List[Job]) -> List[FileResult]:
-    return [_run_job(job) for job in jobs]
+    with _collect_per_file():
+        return [_collected(_run_job(job)) for job in jobs]
+
+
+@contextmanager
+def _collect_per_file():
+    """Run with the automatic cyclic collector off, collecting once after each file instead.
+
+    ``ast.parse`` allocates tens of thousands of nodes per file; each 700 allocations the
+    collector would scan the young objects and, every so often, every live object of the process:
+    about 40% of the CPU time of an analysis. Trees and models are freed by reference counting
+    (``Model.release``); the collection after each file only catches cycles a rule may create."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collected(result: FileResult) -> FileResult:
+    gc.collect(0)
+    return result
 
 
 # --------------------------------------------------------------------------- main side
@@ -175,7 +200,9 @@ def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str
     if workers <= 1 or len(todo) <= 1:
         _init_worker(settings, project_modules, timings)
         for job in todo:
-            yield _run_job(job)
+            with _collect_per_file():
+                result = _collected(_run_job(job))
+            yield result
         return
     # chunks keep inter-process traffic low; sorted by size so the big files start first
     todo = sorted(todo, key=lambda j: -len(j.raw or b""))

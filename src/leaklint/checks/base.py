@@ -57,19 +57,29 @@ class Checker:
     options: Mapping[str, Option] = {}
 
     def __init__(self) -> None:
-        self._visitors: Dict[type, Callable[[ast.AST, Any], None]] = {}
-        for name in dir(self):
-            if name.startswith("visit_"):
-                node_type = getattr(ast, name[6:], None)
-                if isinstance(node_type, type):
-                    self._visitors[node_type] = getattr(self, name)
+        """Nothing per instance: see ``visitors``."""
+
+    @classmethod
+    def _visitor_names(cls) -> Dict[type, str]:
+        names = cls.__dict__.get("_visitor_names_of_class")
+        if names is None:
+            names = {}
+            for name in dir(cls):
+                if name.startswith("visit_"):
+                    node_type = getattr(ast, name[6:], None)
+                    if isinstance(node_type, type):
+                        names[node_type] = name
+            cls._visitor_names_of_class = names
+        return names
 
     @property
     def codes(self) -> Tuple[str, ...]:
         return tuple(r.code for r in self.rules)
 
     def visitors(self) -> Dict[type, Callable[[ast.AST, Any], None]]:
-        return self._visitors
+        # bound methods made on each call: kept on the instance they would make every checker a
+        # reference cycle that pins the file's tree and model until the cyclic collector runs
+        return {node_type: getattr(self, name) for node_type, name in self._visitor_names().items()}
 
     def begin(self, ctx: Any) -> None:
         """Called once per file before any visitor."""
