@@ -83,3 +83,13 @@ def test_flake8_without_select_ll_reports_nothing_of_leaklint(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "E9,F", str(path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert "LL101" not in proc.stdout
+
+
+def test_an_invalid_configuration_fails_the_flake8_run(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.leaklint]\nbogus = 1\n', encoding="utf-8")
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "flake8", "--select", "LL", "--isolated", "-j", "2", "."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "tool.leaklint.bogus: unknown key" in proc.stderr

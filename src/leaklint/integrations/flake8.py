@@ -23,6 +23,10 @@ from leaklint.noqa import skips_file
 from leaklint.semantic.project import ProjectIndex
 from leaklint.source import Source, detect_newline
 
+class LeaklintConfigError(Exception):
+    """``[tool.leaklint]`` is invalid; the message names the file and the key."""
+
+
 # settings per directory: finding the config file walks up the tree, once per directory is enough
 _SETTINGS: Dict[str, Tuple[Settings, Catalogue]] = {}
 
@@ -34,7 +38,8 @@ def _settings_for(filename: str) -> Tuple[Settings, Catalogue]:
         try:
             settings = load_settings(None, Path(directory))
         except ConfigError as exc:
-            raise SystemExit(f"leaklint: error: {exc}") from None
+            # an exception flake8 reports as a failed plugin; SystemExit would hang its workers
+            raise LeaklintConfigError(str(exc)) from None
         cached = _SETTINGS[directory] = (settings, Catalogue(settings.catalogue_extensions))
     return cached
 
