@@ -69,6 +69,8 @@ class External:
 
     qualname: str
     node: ast.AST
+    # the call's unbounded positional arguments: reported if the helper returns one of them
+    arguments: Tuple[Tuple[int, Taint], ...] = ()
 
 
 class _Clean:
@@ -651,7 +653,14 @@ class TaintAnalysis:
                     return self._apply_summary(self.summarize_function(b.node), node)
             return False
         if model.is_project_name(qn):
-            return External(qn, node)
+            arguments = []
+            for i, arg in enumerate(node.args):
+                if isinstance(arg, ast.Starred):
+                    break
+                value = self.taint_of(arg)
+                if isinstance(value, Taint):
+                    arguments.append((i, value))
+            return External(qn, node, tuple(arguments))
         return False
 
     def _method_summary(self, func: ast.Attribute, node: ast.Call) -> Union[Value, bool]:

@@ -23,12 +23,13 @@ from leaklint.checks.cardinality.ll203 import LL203
 from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
                                                metric_of)
 from leaklint.checks.cardinality.text import segment, segmenter
-from leaklint.semantic.taint import Taint, TaintAnalysis, TaintConfig, describe
+from leaklint.semantic.taint import Params, Taint, TaintAnalysis, TaintConfig, describe
 
 
-def resolve_sink(index, metric: str, label: int, helper: str) -> Optional[Dict[str, Any]]:
+def resolve_sink(index, metric: str, label: int, helper: str, arguments=()) -> Optional[Dict[str, Any]]:
     """A deferred LL201/LL203 holds when the metric (if imported) is one and the helper (if any)
-    returns an unbounded value; the fields complete the message."""
+    returns an unbounded value, or passes through one of ``arguments`` (``[index, description]``
+    of the call's unbounded arguments); the fields complete the message."""
     fields: Dict[str, Any] = {"label": f"#{label + 1}"}
     if metric:
         facts = index.lookup(metric)
@@ -38,12 +39,16 @@ def resolve_sink(index, metric: str, label: int, helper: str) -> Optional[Dict[s
         if 0 <= label < len(names) and names[label] != "?":
             fields["label"] = names[label]
     if helper:
-        facts = index.lookup(helper)
-        returned = facts.get("unbounded-return") if facts else None
-        if not returned:
-            return None
-        fields["source"] = returned["source"]
-        fields["where"] = returned["module"]
+        facts = index.lookup(helper) or {}
+        returned = facts.get("unbounded-return")
+        if returned:
+            fields["source"] = f"{returned['source']} of `{returned['module']}`"
+        else:
+            passed = set(facts.get("passes-through") or ())
+            found = [description for position, description in arguments if position in passed]
+            if not found:
+                return None
+            fields["source"] = f"its argument {found[0]}"
     return fields
 
 
@@ -167,6 +172,8 @@ class CardinalityChecker(Checker):
                 if isinstance(summary, Taint):
                     out[name] = {"unbounded-return": {"source": describe(summary, segmenter(ctx)),
                                                       "line": summary.line, "module": model.module}}
+                elif isinstance(summary, Params):
+                    out[name] = {"passes-through": sorted(summary.indexes)}
         return out
 
 

@@ -53,8 +53,8 @@ project index confirms the import is a metric). ASGI middleware reading `scope["
 Known limits, chosen to keep the rule quiet on code that is fine:
 - a metric passed in as a parameter, returned by a property or kept in a container is not
   recognised, so its labels are not checked;
-- a helper of another module that only passes its argument through (`normalise(request.path)`)
-  is not followed: its result counts as unknown, never as unbounded;
+- a helper's result is followed through positional arguments only (`normalise(request.path)`
+  is reported when `normalise` returns its argument; `normalise(path=request.path)` is not);
 - a call to a library function the catalogues do not list is unknown, whatever its arguments;
 - identifier-like names are taken at their word (`event.room_id`, a parameter `user_id`), except
   the operator-configured ones of `bounded-names` (`auth_provider_id`, `worker_id`...); a bare
@@ -172,7 +172,9 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     if not bad:
         return
     label, _node, taint = bad[0]
-    fix = fixes.make_fix(fixes.route_fix(t, analysis, ctx) for _l, _n, t in bad if isinstance(t, Taint))
+    sources = [t for _l, _n, t in bad if isinstance(t, Taint)]
+    sources += [a for _l, _n, t in bad if isinstance(t, External) for _i, a in t.arguments]
+    fix = fixes.make_fix(fixes.route_fix(t, analysis, ctx) for t in sources)
     deferred_label = isinstance(label, int) and bool(metric.qualname)
     label_text = "{label}" if deferred_label else escape(_label_name(label, metric.labelnames))
     if label_text == "?":
@@ -182,14 +184,23 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     if isinstance(taint, Taint):
         source = escape(describe(taint, segmenter(ctx)))
     else:
-        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns {{source}} of `{{where}}`"
+        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns {{source}}"
     message = f"{head}{source}: {SERIES}"
     helper = taint.qualname if isinstance(taint, External) else ""
     if metric.qualname or helper:
         index = label if isinstance(label, int) else -1
-        ctx.defer("LL201", call, message, ("cardinality-sink", metric.qualname, index, helper), fix)
+        ctx.defer("LL201", call, message, sink_condition(metric.qualname, index, taint, ctx), fix)
     else:
         ctx.report("LL201", call, message.replace("{{", "{").replace("}}", "}"), fix)
+
+
+def sink_condition(metric: str, label: int, taint: Any, ctx) -> Tuple[Any, ...]:
+    """The deferred condition: the metric (if imported) is one, and the helper (if any) returns an
+    unbounded value or passes one of the call's unbounded arguments through."""
+    if not isinstance(taint, External):
+        return ("cardinality-sink", metric, label, "", [])
+    arguments = [[i, describe(t, segmenter(ctx))] for i, t in taint.arguments]
+    return ("cardinality-sink", metric, label, taint.qualname, arguments)
 
 
 def _label_name(label: Any, names: Optional[List[str]]) -> str:

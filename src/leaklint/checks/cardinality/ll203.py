@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from leaklint.checks.base import Rule
-from leaklint.checks.cardinality.ll201 import escape
+from leaklint.checks.cardinality.ll201 import escape, sink_condition
 from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, describe
 
@@ -53,5 +53,5 @@ def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str
                                   "every distinct value creates a new metric")
     elif isinstance(taint, External):
         message = (f"{escape(kind)} name is built from `{escape(segment(ctx, taint.node) or taint.qualname)}`, which "
-                   "returns {source} of `{where}`: every distinct value creates a new metric")
-        ctx.defer("LL203", call, message, ("cardinality-sink", "", -1, taint.qualname))
+                   "returns {source}: every distinct value creates a new metric")
+        ctx.defer("LL203", call, message, sink_condition("", -1, taint, ctx))
