@@ -378,3 +378,12 @@ def test_an_unexpected_error_exits_2_without_a_traceback(monkeypatch):
     assert result.exit_code == 2
     assert "leaklint: internal error: KeyError: 'catalogue entry' at test_cli.py:" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_diff_reports_fixes_it_had_to_drop_on_stderr():
+    write("pyproject.toml", '[tool.leaklint.timeouts]\nfix-timeout = "10 +"\n')
+    path = write("bad.py", HAZARD)
+    result = run("check", "--diff", "--unsafe-fixes", "bad.py")
+    assert result.stdout == "" and path.read_text(encoding="utf-8") == HAZARD
+    (line,) = result.stderr.splitlines()  # one line, however long the parser's complaint
+    assert line.startswith("bad.py:5:12: LL003 fix for LL101 not applied: ")

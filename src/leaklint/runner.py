@@ -164,6 +164,9 @@ def run_check(options: CheckOptions) -> int:
 
     if options.diff:
         report = diff_text
+        for f in findings:
+            if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
+                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
     else:
         report = FORMATTERS[options.output_format](
             findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,

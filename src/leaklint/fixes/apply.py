@@ -120,7 +120,9 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
         try:
             candidate = apply_ops(current, finding.fix.ops)  # type: ignore[union-attr]
         except Exception as exc:
-            failed.append((finding, f"{type(exc).__name__}: {exc}"))
+            # one line: the reason becomes a finding's message (libcst's errors span several)
+            first = next((line for line in str(exc).splitlines() if line.strip()), "")
+            failed.append((finding, f"{type(exc).__name__}: {first}"))
             continue
         if not reparses(candidate):
             failed.append((finding, "the fixed code would not parse"))
