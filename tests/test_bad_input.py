@@ -297,3 +297,19 @@ def test_file_larger_than_the_limit(monkeypatch):
     monkeypatch.setattr(source, "MAX_FILE_BYTES", 2 * 1024 * 1024)
     (diag,) = check_with_neighbour("huge.py", b"x = 1\n" * 400_000)
     assert "LL001 could not read: file is larger than" in diag
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the file system must accept any bytes")
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_file_name_that_is_not_utf8(fmt):
+    name = os.fsdecode(b"caf\xe9.py")
+    Path(name).write_bytes(HAZARD.encode())
+    result = run("--format", fmt, "--output-file", "report.out", ".")
+    assert result.exit_code == 1, result.output
+    report = Path("report.out").read_bytes()
+    assert b"caf\xe9.py" in report or b"caf%E9.py" in report
+    if fmt == "sarif":
+        import json
+
+        uri = json.loads(report)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri == "caf%E9.py"

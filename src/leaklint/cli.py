@@ -25,6 +25,10 @@ def _split_codes(values: Sequence[str]) -> List[str]:
 
 class LeaklintGroup(click.Group):
     def main(self, *args, **kwargs):  # usage errors exit 2 (click's default) and never trace
+        # a file name that is not valid UTF-8 reaches us with surrogates: print its original bytes
+        for stream in (sys.stdout, sys.stderr):
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="surrogateescape")
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.Exit as exc:

@@ -174,7 +174,7 @@ def run_check(options: CheckOptions) -> int:
         )
     if options.output_file:
         try:
-            with open(options.output_file, "w", encoding="utf-8") as handle:
+            with open(options.output_file, "w", encoding="utf-8", errors="surrogateescape") as handle:
                 handle.write(report)
         except OSError as exc:
             return _error(f"{options.output_file}: cannot write: {exc.strerror}")

@@ -22,7 +22,8 @@ def _uri(path: str, root: str) -> str:
     if rel.startswith(".."):
         rel = absolute
     # a URI reference: spaces, non-ASCII, `%` and `#` must be percent-encoded
-    return quote(rel.replace(os.sep, "/"), safe="/")
+    # bytes, so a file name that is not valid UTF-8 keeps its exact bytes (no surrogates)
+    return quote(os.fsencode(rel.replace(os.sep, "/")), safe="/")
 
 
 def render(findings: Sequence[Finding], *, root: str = ".", **_: object) -> str:
