@@ -1,33 +1,14 @@
-"""Intraprocedural taint: does an expression carry an unbounded value, and from where?
-
-``TaintAnalysis.taint_of(expr)`` answers with one of:
-
-- ``Taint``: the value comes from an unbounded source (request data, an identifier-like name, a
-  fresh UUID or timestamp, an exception's text); it names the source node and its line.
-- ``CLEAN``: the value is bounded (a constant, a sanitizer's result, an allow-listed value...).
-- ``Params``: the value is one of the enclosing function's parameters (used for function summaries:
-  a helper that returns its argument passes the caller's taint through).
-- ``External``: the value is what a helper of another project module returns; the project index
-  decides (see ``summarize_function`` and the family's resolver).
-- ``None``: nothing is known; never reported.
-
-Propagation follows the model's bindings (``bindings_at`` gives every binding that can reach a use,
-so a value tainted on any branch is tainted), augmented assignments, f-strings, ``%``,
-``.format``, ``+``, method calls on a tainted receiver (string methods, copies), containers
-(literals, and the ``append``/``update``/item assignments made to a local container in the same
-function), comprehensions and helpers of the same module (through their summaries). The knowledge
-of sources and sanitizers is data: ``rules/telemetry-sources.toml``.
-"""
+"""The evaluation: what an expression of one module carries, through the model's bindings."""
 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import re
-from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
 from leaklint.semantic.model import Binding, Model
+from leaklint.semantic.taint.config import TaintConfig
+from leaklint.semantic.taint.values import CLEAN, External, Params, Taint, Value, join
 
 WEB_FRAMEWORKS = {"flask": "flask", "quart": "flask", "django": "django", "rest_framework": "django",
                   "starlette": "starlette", "fastapi": "starlette", "aiohttp": "aiohttp", "tornado": "tornado"}
@@ -38,116 +19,6 @@ _FLAG_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalpha", "isal
 _MUTATORS = frozenset({"append", "extend", "update", "insert", "add", "setdefault", "appendleft"})
 _ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}|<(?:[^:<>]+:)?(\w+)>")
 _MAX_DEPTH = 40
-
-
-@dataclass(frozen=True)
-class Taint:
-    """An unbounded value: ``node`` is the source expression (in this file), ``what`` says what it is."""
-
-    node: ast.AST
-    what: str
-    kind: str = "value"  # request, identifier, call, exception, parameter, helper
-    framework: str = ""
-    text: str = ""  # set when the source is described rather than shown (helpers of other modules)
-    origin: Optional["Taint"] = None  # for a helper's result: the source inside the helper
-
-    @property
-    def line(self) -> int:
-        return getattr(self.node, "lineno", 0)
-
-
-@dataclass(frozen=True)
-class Params:
-    """The value is (built from) these parameters of the enclosing function."""
-
-    indexes: FrozenSet[int]
-
-
-@dataclass(frozen=True)
-class External:
-    """The value is what project function ``qualname`` (another module) returns."""
-
-    qualname: str
-    node: ast.AST
-    # the call's unbounded positional arguments: reported if the helper returns one of them
-    arguments: Tuple[Tuple[int, Taint], ...] = ()
-
-
-class _Clean:
-    def __repr__(self) -> str:
-        return "CLEAN"
-
-
-CLEAN = _Clean()
-Value = Union[Taint, Params, External, _Clean, None]
-
-
-def join(values: Iterable[Value]) -> Value:
-    """The value of an expression that may be any of ``values`` (tainted on any path wins)."""
-    external = None
-    params: FrozenSet[int] = frozenset()
-    unknown = False
-    seen = False
-    for value in values:
-        seen = True
-        if isinstance(value, Taint):
-            return value
-        if isinstance(value, External):
-            external = external or value
-        elif isinstance(value, Params):
-            params = params | value.indexes
-        elif value is None:
-            unknown = True
-    if external is not None:
-        return external
-    if params:
-        return Params(params)
-    if unknown or not seen:
-        return None if seen else CLEAN
-    return CLEAN
-
-
-def _globs(patterns: Iterable[str]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
-    exact, wild = set(), []
-    for p in patterns:
-        (wild.append(p) if any(c in p for c in "*?[") else exact.add(p))
-    return frozenset(exact), tuple(wild)
-
-
-def _match(name: str, compiled: Tuple[FrozenSet[str], Tuple[str, ...]]) -> bool:
-    exact, wild = compiled
-    return name in exact or any(fnmatch.fnmatchcase(name, p) for p in wild)
-
-
-class TaintConfig:
-    """The ``telemetry-sources`` catalogue, prepared for fast lookups."""
-
-    def __init__(self, sources: Mapping[str, Mapping[str, str]], sanitizers: Sequence[str] = ()):
-        self.request_globals = dict(sources.get("request-globals", {}))
-        self.request_global_names = frozenset(q.rsplit(".", 1)[-1] for q in self.request_globals)
-        self.request_classes = dict(sources.get("request-classes", {}))
-        self.request_parameters = dict(sources.get("request-parameters", {}))
-        self.request_attributes = dict(sources.get("request-attributes", {}))
-        self.bounded_attributes = _globs(sources.get("bounded-attributes", {}))
-        self.parameter_markers = dict(sources.get("parameter-markers", {}))
-        self.route_decorators = dict(sources.get("route-decorators", {}))
-        self.unbounded_calls = dict(sources.get("unbounded-calls", {}))
-        self.propagating_calls = frozenset(sources.get("propagating-calls", {}))
-        self.sanitizer_calls = frozenset(sources.get("sanitizer-calls", {})) | frozenset(sanitizers)
-        self.identifier_names = _globs(sources.get("identifier-names", {}))
-        self.scope_parameters = dict(sources.get("scope-parameters", {}))
-        self.scope_keys = dict(sources.get("scope-keys", {}))
-        self.bounded_names = _globs(sources.get("bounded-names", {}))
-
-    def is_identifier_name(self, name: str) -> bool:
-        name = name.lstrip("_").lower()
-        return _match(name, self.identifier_names) and not _match(name, self.bounded_names)
-
-    def is_bounded_name(self, name: str) -> bool:
-        return _match(name.lstrip("_").lower(), self.bounded_names)
-
-    def is_bounded_attribute(self, attr: str) -> bool:
-        return _match(attr, self.bounded_attributes)
 
 
 class TaintAnalysis:
@@ -788,34 +659,3 @@ def _key_text(key: ast.AST) -> str:
         return ast.unparse(key)
     except Exception:  # odd shapes: describe rather than fail
         return "?"
-
-
-def describe(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
-    """The source as the message shows it: ``request.path`` from line 12; for a helper's result
-    ``route_of()`` which returns ``request.path`` from line 4."""
-    if taint.origin is not None:
-        return f"`{_shown(taint, segment)}`, which returns {describe(taint.origin, segment)}"
-    if taint.kind in ("parameter", "identifier"):  # the name alone does not say why
-        return f"`{_shown(taint, segment)}` ({taint.what}) from line {taint.line}"
-    return f"`{_shown(taint, segment)}` from line {taint.line}"
-
-
-def _shown(taint: Taint, segment: Callable[[ast.AST], str]) -> str:
-    if taint.text:
-        return taint.text
-    text = " ".join((segment(taint.node) or "").split())
-    if not text:
-        try:
-            text = ast.unparse(taint.node)
-        except Exception:
-            text = taint.what
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return text
-
-
-def origin_of(taint: Taint) -> Taint:
-    """The innermost source of a helper's result."""
-    while taint.origin is not None:
-        taint = taint.origin
-    return taint
