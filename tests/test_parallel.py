@@ -103,3 +103,13 @@ def test_results_of_a_dead_worker_are_not_cached(monkeypatch):
     Path("pkg/m07.py").write_text(HAZARD, encoding="utf-8")
     again = CliRunner().invoke(main, ["check", "--jobs", "4", "pkg"], catch_exceptions=False)
     assert "LL002" not in again.stdout and again.exit_code == 1
+
+
+def test_stdin_fix_reports_an_internal_error_on_stderr_and_exits_2(monkeypatch):
+    inject(monkeypatch, RaisesOnMarker)
+    source = HAZARD + "\nRAISE_HERE\n"
+    result = CliRunner().invoke(main, ["check", "-", "--fix", "--unsafe-fixes", "--stdin-filename", "s.py"],
+                                input=source, catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stdout == source.replace("get(url)", "get(url, timeout=10)")
+    assert "s.py:1:1: LL002 internal error in test-raises rules" in result.stderr

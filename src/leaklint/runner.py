@@ -149,6 +149,11 @@ def run_check(options: CheckOptions) -> int:
         diff_text = outcome.diff
         if stdin_mode and options.fix and not options.diff:
             sys.stdout.write(outcome.stdin_text if outcome.stdin_text is not None else "")
+            problems = [f for f in findings if f.code in ("LL002", "LL003")]
+            for f in problems:  # stdout holds the source: say on stderr what went wrong
+                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+            if any(f.code == "LL002" for f in problems):
+                return EXIT_ERROR
             return EXIT_CLEAN if not findings or options.exit_zero else EXIT_FINDINGS
     elif wants_edits and any(f.fix is not None for f in findings):
         from leaklint.fixes.session import attach_edits
