@@ -14,7 +14,7 @@ value goes is computed once per creation by ``ownership``.
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, Iterable
+from typing import Any, Dict, FrozenSet, Iterable, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.lifetime.never_closed import LL401, check_never_closed
@@ -27,6 +27,32 @@ from leaklint.checks.lifetime.unbounded_queue import LL403, check_queue
 
 def _last_names(*qualnames: Iterable[str]) -> FrozenSet[str]:
     return frozenset(q.rsplit(".", 1)[-1] for names in qualnames for q in names)
+
+
+# catalogue -> (call names, decorator names): the catalogue is the same for every file of a run
+_NAME_FILTERS: Dict[Tuple[Any, ...], Tuple[Any, Tuple[FrozenSet[str], ...]]] = {}
+
+
+def _name_filters(catalogue, on: Dict[str, bool], sections) -> Tuple[FrozenSet[str], ...]:
+    """The last parts of the catalogue's qualified names, the cheap filter every call meets first;
+    computed once per catalogue and rule selection, not once per file."""
+    key = (id(catalogue), tuple(sorted(on.items())))
+    cached = _NAME_FILTERS.get(key)
+    if cached is not None and cached[0] is catalogue:
+        return cached[1]
+    resources, queues, retriers, policies = sections
+    names = []
+    if on["LL401"] or on["LL402"]:
+        names.append(resources)
+    if on["LL403"]:
+        names.append(queues)
+    if on["LL404"]:
+        names.extend((retriers, policies))
+    filters = (_last_names(*names), _last_names(retriers) if on["LL404"] else frozenset())
+    if len(_NAME_FILTERS) > 8:
+        _NAME_FILTERS.clear()  # a long-lived process that builds many catalogues
+    _NAME_FILTERS[key] = (catalogue, filters)
+    return filters
 
 
 def _with_aliases(names: FrozenSet[str], model) -> FrozenSet[str]:
@@ -57,16 +83,10 @@ class LifetimeChecker(Checker):
         self.borrowers = ctx.catalogue.section("resources", "borrowers")
         self.retry = RetryCatalogue(ctx)
         self.on = {code: ctx.enabled(code) for code in self.codes}
-        names = []
-        if self.on["LL401"] or self.on["LL402"]:
-            names.append(self.resources)
-        if self.on["LL403"]:
-            names.append(self.queues)
-        if self.on["LL404"]:
-            names.extend((self.retry.retriers, self.retry.policies))
-        self.call_names = _with_aliases(_last_names(*names), ctx.model)
-        self.decorator_names = (_with_aliases(_last_names(self.retry.retriers), ctx.model) if self.on["LL404"]
-                                else frozenset())
+        call_names, decorator_names = _name_filters(
+            ctx.catalogue, self.on, (self.resources, self.queues, self.retry.retriers, self.retry.policies))
+        self.call_names = _with_aliases(call_names, ctx.model)
+        self.decorator_names = _with_aliases(decorator_names, ctx.model) if decorator_names else decorator_names
 
     # -------------------------------------------------------------- calls
     def visit_Call(self, node: ast.Call, ctx) -> None:
@@ -131,5 +151,9 @@ class LifetimeChecker(Checker):
             check_loop(node, self.retry, ctx)
 
     def visit_For(self, node: ast.For, ctx) -> None:
-        if self.on["LL404"] and isinstance(node.iter, ast.Call):
+        if not self.on["LL404"] or not isinstance(node.iter, ast.Call):
+            return
+        func = node.iter.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name in ("range", "count"):
             check_loop(node, self.retry, ctx)

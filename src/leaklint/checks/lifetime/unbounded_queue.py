@@ -25,11 +25,15 @@ called without a positive `maxsize` (absent, `0` or negative) when the queue is 
 - returned to the caller;
 - a local queue fed from a `while` or `async for` loop, directly or from a nested function.
 
-A local queue that receives a bounded number of items by construction is not reported: one
-result per started worker (`results.put(...)` once in the worker function), or a `for` loop that
-copies an in-memory collection into it before the workers start. A local queue only passed to
-other functions is not reported either (what they put cannot be seen). A `maxsize` that is a
-name or an expression counts as bounded.
+Not reported:
+- a local queue that receives a bounded number of items by construction: one result per started
+  worker (`results.put(...)` once in the worker function), or a `for` loop that copies an
+  in-memory collection into it before the workers start;
+- a local queue drained by the same loop that feeds it: a work list (a graph walk), not a buffer;
+- a queue whose fill level the code checks (`q.qsize()`, `q.full()`): it applies its own
+  backpressure, such as pausing the producer above a threshold;
+- a local queue only passed to other functions (what they put cannot be seen);
+- a `maxsize` that is a name or an expression (it counts as bounded).
 
 ## Why it hurts in production
 An unbounded queue hides overload: when producers outpace consumers (a traffic spike, a slow
