@@ -2,7 +2,8 @@
 
 - LL301 error-result-cached (``error_cached``): a cache stores a caught failure or an unchecked
   HTTP response as if it were a result.
-- LL302 unbounded-cache (``unbounded``): a cache that never evicts, keyed by unbounded arguments.
+- LL302 unbounded-cache (``unbounded`` for memoizers, ``growing_dicts`` for hand-made dicts): a
+  cache that never evicts, keyed by unbounded arguments.
 - LL303 cache-pins-instance (``pins_instance``): a memoizer on an instance method keeps ``self`` alive.
 
 What counts as a memoizer, a cache, a transient exception or an HTTP response is the ``caches``
@@ -19,7 +20,8 @@ from leaklint.checks.caches.knowledge import (
     FUNCTION_DEFS, knowledge_for, last_name, memo_of, memoizer_names_in, memos_of,
 )
 from leaklint.checks.caches.pins_instance import LL303, check_pins_instance
-from leaklint.checks.caches.unbounded import LL302, Unbounded, annotations_not_all_enums
+from leaklint.checks.caches.growing_dicts import GrowingDicts
+from leaklint.checks.caches.unbounded import LL302, UnboundedMemoizers, annotations_not_all_enums
 
 
 class CacheChecker(Checker):
@@ -44,7 +46,8 @@ class CacheChecker(Checker):
         self.ll302 = ctx.enabled("LL302")
         self.ll303 = ctx.enabled("LL303")
         self.error_cached = ErrorCached(ctx, self.known)
-        self.unbounded = Unbounded(ctx, self.known)
+        self.unbounded = UnboundedMemoizers(ctx, self.known)
+        self.growing_dicts = GrowingDicts(ctx, self.known)
         self.store_methods = self.known.store_methods
         self.memoizer_names = memoizer_names_in(ctx.model, self.known)
 
@@ -104,14 +107,14 @@ class CacheChecker(Checker):
                 if store is not None:
                     self.error_cached.check_store(store)
         elif self.ll302 and len(node.targets) == 1 and isinstance(node.value, (ast.Dict, ast.Call)):
-            self.unbounded.note_assign(node, target, node.value)
+            self.growing_dicts.note_assign(node, target, node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign, ctx) -> None:
         if self.ll302 and isinstance(node.value, (ast.Dict, ast.Call)):
-            self.unbounded.note_assign(node, node.target, node.value)
+            self.growing_dicts.note_assign(node, node.target, node.value)
 
     def end(self, ctx) -> None:
         if self.ll301:
             self.error_cached.end()
         if self.ll302:
-            self.unbounded.end()
+            self.growing_dicts.end()

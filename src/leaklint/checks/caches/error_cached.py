@@ -315,7 +315,6 @@ class ErrorCached:
 
     def _cache_kind(self, store: Store, function: ast.AST) -> Optional[str]:
         """What makes the store target a cache, or None when it is not one."""
-        model = self.model
         cache = store.cache
         if store.method == "__setitem__" and not isinstance(cache, (ast.Name, ast.Attribute)):
             return None
