@@ -62,6 +62,21 @@ def test_committed_changes_count_against_an_older_revision(repo):
     assert locations(result) == ["service.py:9:12"]
 
 
+def test_three_dots_compare_with_the_merge_base(repo):
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / "service.py").write_text(AFTER, encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "feature")
+    git(repo, "checkout", "-q", "main")
+    (repo / "other.py").write_text(BEFORE, encoding="utf-8")  # main moves on after the branch point
+    git(repo, "add", "other.py")
+    git(repo, "commit", "-q", "-m", "main moves")
+    git(repo, "checkout", "-q", "feature")
+    result = cli("check", "--no-cache", "--diff-only", "main...", ".")
+    assert locations(result) == ["service.py:9:12"]
+    # against main's tip, the file main added and the branch lacks does not count either
+    assert locations(cli("check", "--no-cache", "--diff-only", "main", ".")) == ["service.py:9:12"]
+
+
 def test_works_from_a_subdirectory_and_with_stdin(repo):
     sub = repo / "pkg"
     sub.mkdir()

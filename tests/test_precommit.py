@@ -1,4 +1,4 @@
-"""The pre-commit hooks, run by real pre-commit (`try-repo` against this repository)."""
+"""The pre-commit hooks, run by real pre-commit (`try-repo` against this source tree)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,23 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COM
 
 
 
-def try_repo(repo: Path, hook: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--all-files",
+def snapshot(dest: Path, env: dict) -> Path:
+    """This source tree as it is now, in a repository of its own. try-repo on the tree itself
+    would add uncommitted changes to tracked files but leave out new files."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True, env=env).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True, env=env)
+    return dest
+
+
+def try_repo(hooks_repo: Path, repo: Path, hook: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hooks_repo), hook, "--all-files",
                            "--color", "never"], cwd=repo, capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -32,6 +47,7 @@ def test_hooks_check_fix_and_pass(tmp_path):
            "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
     (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
     git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    hooks_repo = snapshot(tmp_path / "leaklint", env)
     git("init", "-q")
     (repo / "service.py").write_text(HAZARD, encoding="utf-8")
     (repo / "clean.py").write_text(CLEAN, encoding="utf-8")
@@ -40,20 +56,20 @@ def test_hooks_check_fix_and_pass(tmp_path):
     git("add", ".")
     git("commit", "-q", "-m", "init")
 
-    check = try_repo(repo, "leaklint", env)
+    check = try_repo(hooks_repo, repo, "leaklint", env)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "service.py:5:12: LL101" in check.stdout
     assert "clean.py" not in check.stdout
     assert (repo / "service.py").read_text(encoding="utf-8") == HAZARD  # the check hook writes nothing
 
-    fix = try_repo(repo, "leaklint-fix", env)
+    fix = try_repo(hooks_repo, repo, "leaklint-fix", env)
     # pre-commit fails a hook that modified files, so the user reviews and stages the fix
     assert fix.returncode == 1, fix.stdout + fix.stderr
     assert "files were modified by this hook" in fix.stdout
     assert (repo / "service.py").read_text(encoding="utf-8") == CLEAN
 
     git("commit", "-q", "-am", "fixed")
-    passed = try_repo(repo, "leaklint", env)
+    passed = try_repo(hooks_repo, repo, "leaklint", env)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
 

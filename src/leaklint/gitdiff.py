@@ -1,6 +1,7 @@
 """Which lines changed since a git revision, for ``--diff-only REV``.
 
-``git diff -U0 REV`` compares the working tree (staged or not) with REV; each hunk header
+``git diff -U0 REV`` compares the working tree (staged or not) with REV (``A...`` means the
+merge base of A and HEAD, as for ``git diff A...``); each hunk header
 ``@@ -a,b +c,d @@`` names the new lines c..c+d-1. Files git does not track yet count as changed
 throughout, as do files git reports as added.
 """
@@ -73,9 +74,14 @@ def changed_lines(rev: str, cwd: Optional[str] = None) -> ChangedLines:
     cwd = cwd or os.getcwd()
     top = _git(["rev-parse", "--show-toplevel"], cwd).strip()
     try:
-        _git(["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], top)
+        if "..." in rev:  # `origin/main...`: since the merge base, as `git diff A...B` means
+            left, _, right = rev.partition("...")
+            base = _git(["merge-base", left or "HEAD", right or "HEAD"], top).strip()
+        else:
+            base = _git(["rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"], top).strip()
     except GitDiffError:
         raise GitDiffError(f"unknown git revision {rev!r} in {top}") from None
+    rev = base
     diff = _git(["diff", "-U0", "--no-color", "--no-ext-diff", "--find-renames", rev, "--"], top)
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z"], top)
     whole = {os.path.realpath(os.path.join(top, name)) for name in untracked.split("\0") if name}
