@@ -165,6 +165,7 @@ class Sample:
     cpu: float = 0.0  # user + system seconds of the tree, reaped children included
     main_kb: int = 0  # the command's own process, sampled from /proc
     worker_kb: int = 0  # its largest child process, sampled from /proc
+    worker_uss_kb: int = 0  # the same worker's private memory (pages not shared with its parent)
     rc: int = 0
 
 
@@ -191,6 +192,10 @@ class Row:
     @property
     def worker_mb(self) -> float:
         return max(s.worker_kb for s in self.samples) / 1024
+
+    @property
+    def worker_uss_mb(self) -> float:
+        return max(s.worker_uss_kb for s in self.samples) / 1024
 
     @property
     def main_mb(self) -> float:
@@ -229,18 +234,21 @@ def _run_once(command: Sequence[str], cwd: str, ok: Sequence[int]) -> Sample:
                 raise RuntimeError(message)
             log("warning: " + message)
     return Sample(wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, sampler.main_kb, sampler.worker_kb,
-                  proc.returncode)
+                  sampler.worker_uss_kb, proc.returncode)
 
 
 class _TreeSampler(threading.Thread):
     """High-water marks (VmHWM) of a process and its descendants, read from /proc while they run.
-    ``ru_maxrss`` cannot tell the main process from its workers; this can."""
+    ``ru_maxrss`` cannot tell the main process from its workers; this can. A forked worker's RSS
+    also counts the pages it shares with its parent (the files the parent has read), so the
+    private memory (USS) of the workers is sampled too."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid = pid
         self.main_kb = 0
         self.worker_kb = 0
+        self.worker_uss_kb = 0
         self._done = threading.Event()
 
     def stop(self) -> None:
@@ -252,6 +260,7 @@ class _TreeSampler(threading.Thread):
             self.main_kb = max(self.main_kb, _hwm(self.pid))
             for child in _descendants(self.pid):
                 self.worker_kb = max(self.worker_kb, _hwm(child))
+                self.worker_uss_kb = max(self.worker_uss_kb, _uss(child))
             self._done.wait(0.02)
 
 
@@ -264,6 +273,18 @@ def _hwm(pid: int) -> int:
     except (OSError, ValueError):
         pass
     return 0
+
+
+def _uss(pid: int) -> int:
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    except (OSError, ValueError):
+        return 0
+    return total
 
 
 def _descendants(pid: int) -> List[int]:
@@ -452,11 +473,13 @@ def render(rows: List[Row], versions: Dict[str, str], scaling: List[Row],
     if scaling:
         base = scaling[0]
         out += ["", "### Scaling", "",
-                "| Corpus | Lines | Wall | Time / x1 time | Main process peak | Largest worker peak |",
-                "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                "| Corpus | Lines | Wall | CPU | CPU / x1 CPU | Main process peak RSS | Largest worker peak RSS "
+                "| Largest worker private (USS) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for row in scaling:
-            out.append(f"| {row.name.rsplit(' ', 1)[-1]} | {row.lines:,} | {row.wall:.2f} s | "
-                       f"{row.wall / base.wall:.2f} | {row.main_mb:.0f} MB | {row.worker_mb:.0f} MB |")
+            out.append(f"| {row.name.rsplit(' ', 1)[-1]} | {row.lines:,} | {row.wall:.2f} s | {row.cpu:.2f} s | "
+                       f"{row.cpu / base.cpu:.2f} | {row.main_mb:.0f} MB | {row.worker_mb:.0f} MB | "
+                       f"{row.worker_uss_mb:.0f} MB |")
     out += ["", END]
     return "\n".join(out)
 

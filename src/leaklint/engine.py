@@ -195,6 +195,8 @@ def _deps_still_valid(cached: FileResult, job: Job, module_set: frozenset) -> bo
 
 def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str, ...],
                  jobs: int, timings: bool):
+    if not todo:
+        return  # a warm run: loading the catalogues for nothing would cost a tenth of it
     workers = jobs if jobs > 0 else (os.cpu_count() or 1)
     workers = min(workers, max(1, len(todo) // MIN_FILES_PER_WORKER))
     if workers <= 1 or len(todo) <= 1:

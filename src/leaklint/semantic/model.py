@@ -13,7 +13,7 @@ import ast
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -108,22 +108,19 @@ class Model:
         push = stack.append
         pop_scope = scope_stack.pop
         push_scope = scope_stack.append
-        binders = _BINDERS
-        split = _SPLIT_SCOPE
-        fields_of = _CHILD_FIELDS
+        kinds = _NODE_KINDS
         AST = ast.AST
         while stack:
             node = pop()
             scope = pop_scope()
             node_type = node.__class__
             nodes[node_type].append(node)
-            binder = binders.get(node_type)
+            kind = kinds.get(node_type)
+            if kind is None:
+                kind = _node_kind(node_type)
+            binder, fields, outer = kind
             inner = scope if binder is None else binder(self, node, scope)
-            fields = fields_of.get(node_type)
-            if fields is None:
-                fields = _child_fields(node_type)
-            # decorators, defaults, bases and annotations belong to the enclosing scope
-            outer = split.get(node_type)
+            # ``outer``: decorators, defaults, bases and annotations belong to the enclosing scope
             for name in fields:
                 value = getattr(node, name, None)
                 child_scope = scope if outer is not None and name in outer else inner
@@ -630,16 +627,17 @@ _BINDERS = {
 # parent would say nothing and cost a sixth of the traversal. Read ``node.ctx`` directly.
 _NO_CHILDREN = frozenset({"ctx", "id", "attr", "arg", "name", "asname", "module", "level", "kind",
                           "conversion", "is_async", "simple", "type_comment", "tag"})
-_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+_NODE_KINDS: Dict[type, Tuple[Any, Tuple[str, ...], Optional[Set[str]]]] = {}
 
 
-def _child_fields(node_type: type) -> Tuple[str, ...]:
-    """The fields of ``node_type`` that may hold nodes, last first (children are pushed reversed)."""
+def _node_kind(node_type: type) -> Tuple[Any, Tuple[str, ...], Optional[Set[str]]]:
+    """What the traversal needs to know of a node type, in one lookup: its binder, the fields that
+    may hold nodes (last first: children are pushed reversed) and its enclosing-scope fields."""
     fields = [f for f in getattr(node_type, "_fields", ()) if f not in _NO_CHILDREN]
     if node_type in (ast.Constant, getattr(ast, "MatchSingleton", None)):
         fields = [f for f in fields if f != "value"]
-    found = _CHILD_FIELDS[node_type] = tuple(reversed(fields))
-    return found
+    kind = _NODE_KINDS[node_type] = (_BINDERS.get(node_type), tuple(reversed(fields)), _SPLIT_SCOPE.get(node_type))
+    return kind
 
 
 # fields of scope-creating nodes that are evaluated in the enclosing scope
