@@ -47,7 +47,9 @@ class Knowledge:
     """The catalogue sections as dicts and frozensets."""
 
     def __init__(self, catalogue: Any) -> None:
-        section = lambda name: dict(catalogue.section("caches", name))  # noqa: E731
+        def section(name: str) -> Dict[str, Any]:
+            return dict(catalogue.section("caches", name))
+
         self.memoizers: Dict[str, Dict[str, Any]] = section("memoizers")
         self.memoizer_names: FrozenSet[str] = frozenset(q.rsplit(".", 1)[-1] for q in self.memoizers)
         self.cache_types: Dict[str, Dict[str, Any]] = section("cache-types")
@@ -57,8 +59,7 @@ class Knowledge:
         self.exceptions: Dict[str, str] = section("exceptions")
         self.responses: Dict[str, str] = section("responses")
         self.response_methods: FrozenSet[str] = frozenset(q.rsplit(".", 1)[-1] for q in self.responses)
-        checks = section("response-checks")
-        self.check_attributes: FrozenSet[str] = frozenset(checks)
+        self.check_attributes: FrozenSet[str] = frozenset(section("response-checks"))
         self.bounded_annotations: Dict[str, str] = section("bounded-annotations")
         self.local_modules: FrozenSet[str] = frozenset(section("local-modules"))
         self.local_methods: FrozenSet[str] = frozenset(section("local-methods"))
