@@ -23,6 +23,7 @@ class Inference:
         self._tree: Any = None
         self._failed = False
         self._by_position: Dict[Tuple[int, int, str], Any] = {}
+        self._answers: Dict[int, Optional[str]] = {}
 
     def _astroid_tree(self) -> Any:
         if self._tree is None and not self._failed:
@@ -41,6 +42,12 @@ class Inference:
     def class_of(self, expr: ast.AST) -> Optional[str]:
         """The qualified class of the instance ``expr`` evaluates to, when astroid infers exactly
         one (normalised through ``aliases``, the ``types`` catalogue)."""
+        key = id(expr)
+        if key not in self._answers:
+            self._answers[key] = self._class_of(expr)
+        return self._answers[key]
+
+    def _class_of(self, expr: ast.AST) -> Optional[str]:
         if self._astroid_tree() is None:
             return None
         kind = {ast.Name: "Name", ast.Attribute: "Attribute", ast.Call: "Call"}.get(type(expr))

@@ -13,12 +13,13 @@
 from __future__ import annotations
 
 import ast
+import weakref
 from collections import defaultdict
-from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.timeouts import ll101, ll102, ll103, ll104, ll105, ll106, ll107
-from leaklint.checks.timeouts.calls import CallCatalogue, last_names
+from leaklint.checks.timeouts.calls import CallCatalogue, last_names, method_names
 from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, timeout_param
 
 # calls that record facts other calls depend on (see ``_scan``)
@@ -26,6 +27,37 @@ _KILLS = frozenset({"kill", "terminate", "send_signal"})
 _INJECTORS = frozenset({"mount"})
 _WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
 _NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+class _Tables:
+    """What the rules read from the catalogues, derived once per run (not per file)."""
+
+    def __init__(self, cat) -> None:
+        def enabled(section: Mapping[str, Any]) -> Dict[str, Any]:
+            return {k: v for k, v in section.items() if v}
+
+        self.calls = cat.section("blocking-calls", "calls")
+        self.suffixes = cat.section("blocking-calls", "class-suffixes")
+        self.methods = method_names(self.calls)
+        self.timeout_objects = cat.section("blocking-calls", "timeout-objects")
+        self.async_calls = cat.section("async-blocking", "calls")
+        self.cancelled = frozenset(enabled(cat.section("async-blocking", "cancelled-errors")))
+        self.spawners = frozenset(enabled(cat.section("async-blocking", "spawners")))
+        self.offloads = enabled(cat.section("async-blocking", "offloads"))
+        self.deadlines = cat.section("async-blocking", "deadlines")
+        self.executors = enabled(cat.section("async-blocking", "executors"))
+        self.names: FrozenSet[str] = last_names(self.calls, self.timeout_objects, self.async_calls, self.spawners,
+                                                self.offloads, self.deadlines) | {"run_in_executor"}
+
+
+_TABLES: "weakref.WeakKeyDictionary[Any, _Tables]" = weakref.WeakKeyDictionary()
+
+
+def _tables(catalogue) -> _Tables:
+    found = _TABLES.get(catalogue)
+    if found is None:
+        found = _TABLES[catalogue] = _Tables(catalogue)
+    return found
 
 
 class TimeoutChecker(Checker):
@@ -40,23 +72,21 @@ class TimeoutChecker(Checker):
     resolvers = {"timeout-dropped": ll103.dropped_timeout}
 
     def begin(self, ctx) -> None:
-        cat = ctx.catalogue
+        tables = _tables(ctx.catalogue)
         self.ctx = ctx
         self.model = ctx.model
-        self.patterns = ctx.option("timeouts", "timeout-parameters")
-        self.blocking = CallCatalogue(ctx, cat.section("blocking-calls", "calls"),
-                                      cat.section("blocking-calls", "class-suffixes"))
-        self.timeout_objects = cat.section("blocking-calls", "timeout-objects")
-        self.async_calls = cat.section("async-blocking", "calls")
-        self.cancelled = frozenset(k for k, v in cat.section("async-blocking", "cancelled-errors").items() if v)
-        self.spawners = frozenset(k for k, v in cat.section("async-blocking", "spawners").items() if v)
-        self.offloads = {k: v for k, v in cat.section("async-blocking", "offloads").items() if v}
-        self.deadlines = cat.section("async-blocking", "deadlines")
-        self.executors = {k: v for k, v in cat.section("async-blocking", "executors").items() if v}
-        self.names: FrozenSet[str] = last_names(self.blocking.calls, self.timeout_objects, self.async_calls,
-                                                self.spawners, self.offloads, self.deadlines) | {"run_in_executor"}
+        self.patterns = tuple(ctx.option("timeouts", "timeout-parameters"))
+        self.blocking = CallCatalogue(ctx, tables.calls, tables.suffixes, tables.methods)
+        self.timeout_objects = tables.timeout_objects
+        self.async_calls = tables.async_calls
+        self.cancelled = tables.cancelled
+        self.spawners = tables.spawners
+        self.offloads = tables.offloads
+        self.deadlines = tables.deadlines
+        self.executors = tables.executors
+        self.names = tables.names
         self.aliases = self._aliases(ctx.model)
-        self.stub_methods = bool(self.blocking.suffixes)
+        self.stub_methods = bool(tables.suffixes)
         self.on = {code: ctx.enabled(code) for code in ("LL101", "LL102", "LL103", "LL104", "LL105", "LL106", "LL107")}
         self._params: Dict[int, Optional[str]] = {}
         self._scanned = False

@@ -5,7 +5,7 @@ local function."""
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from leaklint.semantic.inference import Inference
 
@@ -18,17 +18,23 @@ def last_names(*names: Any) -> FrozenSet[str]:
     return frozenset(n.rsplit(".", 1)[-1] for group in names for n in group)
 
 
+def method_names(calls: Mapping[str, Any]) -> FrozenSet[str]:
+    """Names of the catalogue's methods of a class (``requests.Session.get`` -> ``get``): the
+    names worth asking about a receiver's declared or inferred type."""
+    return frozenset(n.rsplit(".", 1)[-1] for n in calls
+                     if "." in n and n.rsplit(".", 1)[0].rsplit(".", 1)[-1][:1].isupper())
+
+
 class CallCatalogue:
     """Per-file lookup of calls in ``blocking-calls`` (and extra tables keyed the same way)."""
 
-    def __init__(self, ctx, calls: Mapping[str, Mapping[str, Any]], suffixes: Mapping[str, Mapping[str, Any]]):
+    def __init__(self, ctx, calls: Mapping[str, Mapping[str, Any]], suffixes: Mapping[str, Mapping[str, Any]],
+                 methods: FrozenSet[str]):
         self.ctx = ctx
         self.model = ctx.model
         self.calls = calls
         self.suffixes = suffixes
-        # methods of a class (``requests.Session.get``): the names worth asking astroid about
-        self.method_names = frozenset(n.rsplit(".", 1)[-1] for n in calls
-                                      if "." in n and n.rsplit(".", 1)[0].rsplit(".", 1)[-1][:1].isupper())
+        self.method_names = methods
         self._memo: Dict[int, Optional[Resolved]] = {}
         self._inference: Optional[Inference] = None
 
@@ -125,7 +131,17 @@ class CallCatalogue:
         if module != self.model.module or not name[:1].islower():
             return False
         bindings = self.model.module_scope.bindings.get(name)
-        return bool(bindings) and bindings[-1].kind == "def" and _returns_a_call(bindings[-1].node)
+        return bool(bindings) and bindings[-1].kind == "def" and self._returns_an_object(bindings[-1].node)
+
+    def _returns_an_object(self, func: ast.AST) -> bool:
+        """Whether the function returns a call that builds an object (a class the names know) or
+        that names cannot resolve: the cases where astroid can tell the receiver's class.
+        ``return json.loads(...)`` is neither."""
+        model = self.model
+        for value in _returned_calls(func):
+            if model.call_target(value) is None or model.type_of(value) is not None:
+                return True
+        return False
 
     def inference(self) -> Inference:
         if self._inference is None:
@@ -133,13 +149,14 @@ class CallCatalogue:
         return self._inference
 
 
-def _returns_a_call(func: ast.AST) -> bool:
-    """Whether the function returns the result of a call somewhere (not in nested scopes)."""
+def _returned_calls(func: ast.AST) -> List[ast.Call]:
+    """The calls whose result the function returns (not in nested scopes)."""
+    out = []
     stack = list(func.body)  # type: ignore[attr-defined]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
-            return True
+            out.append(node.value)
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             stack.extend(ast.iter_child_nodes(node))
-    return False
+    return out

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from typing import Any, Iterable, Mapping, Optional, Tuple
+import re
+from functools import lru_cache
+from typing import Any, Iterable, Mapping, Optional, Pattern, Tuple
 
 from leaklint.findings import UNSAFE, Fix
 
 
+@lru_cache(maxsize=16)
+def _name_pattern(patterns: Tuple[str, ...]) -> Pattern[str]:
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)")
+
+
 def is_timeout_name(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    """Whether ``name`` matches one of the globs (compiled once per set of patterns)."""
+    return _name_pattern(tuple(patterns)).match(name) is not None
 
 
 def is_none(node: Optional[ast.AST]) -> bool:
@@ -99,8 +107,9 @@ def timeout_param(func: Optional[ast.AST], patterns) -> Optional[str]:
     if func is None or not hasattr(func, "args"):
         return None
     args = func.args  # type: ignore[attr-defined]
+    match = _name_pattern(tuple(patterns)).match
     for arg in list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs):
-        if is_timeout_name(arg.arg, patterns):
+        if match(arg.arg):
             return arg.arg
     return None
 
