@@ -268,6 +268,8 @@ class Model:
         key = id(expr)
         if key in self._qualname_cache:
             return self._qualname_cache[key]
+        # a cycle of aliases (``dict = dict``, ``a = b; b = a``) resolves to nothing
+        self._qualname_cache[key] = None
         result = self._qualname(expr)
         self._qualname_cache[key] = result
         return result
