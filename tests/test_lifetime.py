@@ -172,3 +172,25 @@ def test_detection_imports_neither_libcst_nor_astroid(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "False False", out.stdout + out.stderr
+
+
+def test_messages_say_what_leaks():
+    found = lint("""
+        import sqlite3
+        import subprocess
+
+        def start(cmd):
+            subprocess.Popen(cmd)
+
+        def rows(path):
+            with sqlite3.connect(path) as conn:
+                return list(conn.execute("select 1"))
+
+        def pool():
+            import requests
+            requests.Session()
+    """)
+    messages = [f.message for f in found]
+    assert "zombie" in messages[0]
+    assert "never closes the connection" in messages[1]
+    assert "connection pool" in messages[2]

@@ -96,6 +96,11 @@ and module-level objects are not reported.
 )
 
 _FIX_UNSAFE_MARKERS = (ast.Global, ast.Nonlocal)
+# what each catalogue kind holds, for messages
+_HOLDS = {"file": "file descriptor", "archive": "file descriptor", "db": "database connection",
+          "http-client": "connection pool", "channel": "channel and its connections",
+          "process": "child process", "executor": "worker threads", "pool": "worker processes",
+          "directory": "directory"}
 
 
 def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, ctx,
@@ -104,7 +109,7 @@ def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate:
     if kinds & {"with", "release-guarded"} or fate.escapes:
         return
     what = f"`{target.split('.', 1)[1] if target.startswith('builtins.') else target}`"
-    kind = entry.get("kind", "resource")
+    kind = _HOLDS.get(entry.get("kind", ""), entry.get("kind") or "resource")
     release = entry.get("release", ["close"])
     verb = f"`{release[0]}()`"
     if "with-open" in kinds:
@@ -112,7 +117,7 @@ def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate:
                                   f"the connection: wrap it in `contextlib.closing(...)` or call {verb} in `finally`")
         return
     if "dropped" in kinds:
-        if kind == "process":
+        if entry.get("kind") == "process":
             msg = f"{what} is never waited: the child becomes a zombie; use `subprocess.run` or keep the handle and wait"
         else:
             msg = f"{what} is created and dropped: its {kind} is released only when the garbage collector gets to it"
