@@ -171,3 +171,15 @@ def test_added_import_uses_the_file_newline(newline):
     data = Path("svc.py").read_bytes().decode()
     assert "from app import settings" + newline in data and "timeout=settings.T" in data
     assert data.replace(newline, "") == data.replace("\r", "").replace("\n", "")  # no other newline crept in
+
+
+@pytest.mark.parametrize("text, rng, expected", [
+    ("def f():\n    a(); b(2)\n    c()\n", (2, 4, 2, 7), "def f():\n    b(2)\n    c()\n"),
+    ("def f():\n    a(); b(2)\n    c()\n", (2, 9, 2, 13), "def f():\n    a()\n    c()\n"),
+    ("def f():\n    a()\n    c()\n", (2, 4, 2, 7), "def f():\n    c()\n"),
+    ("if x:\n    pass\nc()\n", (1, 0, 2, 8), "c()\n"),
+])
+def test_remove_statement_names_lines_compound_and_small_statements(text, rng, expected):
+    from leaklint.fixes.apply import apply_ops
+
+    assert apply_ops(text, [("remove_statement", rng)]) == expected

@@ -64,6 +64,11 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
 
     class Transformer(cst.CSTTransformer):
         def on_leave(self, original, updated):
+            if (isinstance(updated, cst.SimpleStatementLine) and updated.body
+                    and len(updated.body) < len(original.body)):
+                # `a(); b()` without `b()` must not keep the `;` that separated them
+                last = updated.body[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                updated = updated.with_changes(body=[*updated.body[:-1], last])
             pos = positions.get(original)
             if pos is None:
                 return updated

@@ -9,7 +9,8 @@ Kinds:
 - ``("replace", range, code)``: replace the expression at ``range`` by ``code``.
 - ``("replace_statement", range, code)``: replace the simple or compound statement at ``range``
   by the statements in ``code`` (indented to fit).
-- ``("remove_statement", range)``: remove the statement at ``range``.
+- ``("remove_statement", range)``: remove the statement at ``range`` (a line, a compound
+  statement, or one of several ``;``-separated statements).
 - ``("add_import", module, name)``: ``from module import name``, or ``import module`` when
   ``name`` is empty; added once, next to the other imports.
 """
@@ -107,7 +108,9 @@ NODE_OPS: Dict[str, Tuple[Tuple[type, ...], NodeOp]] = {
     "add_keyword": ((cst.Call,), _add_keyword),
     "replace": ((cst.BaseExpression,), _replace),
     "replace_statement": ((cst.SimpleStatementLine, cst.BaseCompoundStatement), _replace_statement),
-    "remove_statement": ((cst.SimpleStatementLine, cst.BaseCompoundStatement), _remove_statement),
+    # a small statement too: `a(); b()` names each by its own range
+    "remove_statement": ((cst.SimpleStatementLine, cst.BaseCompoundStatement, cst.BaseSmallStatement),
+                         _remove_statement),
 }
 IMPORT_OP = "add_import"
 
