@@ -134,7 +134,8 @@ def build_venvs(with_plugin: bool) -> None:
     for name, requirements in VENVS.items():
         _ensure_venv(name, ["-r", os.path.join(HERE, requirements)])
     if with_plugin:
-        _ensure_venv("flake8-leaklint", ["-r", os.path.join(HERE, VENVS["flake8-plain"]), REPO])
+        # editable, so the plugin runs the leaklint of this checkout, not a copy from the first run
+        _ensure_venv("flake8-leaklint", ["-r", os.path.join(HERE, VENVS["flake8-plain"]), "-e", REPO])
 
 
 def _ensure_venv(name: str, install: Sequence[str]) -> None:
