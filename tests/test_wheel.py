@@ -25,7 +25,7 @@ def _clean_env() -> dict:
 @pytest.mark.slow
 def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
     dist = tmp_path / "dist"
-    # the dev environment already has the build backend; isolation would download it again
+    # the test extra installs the build backend; isolation would download it again
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "--wheel-dir", str(dist), str(REPO)],
                    check=True, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=_clean_env())

@@ -6,7 +6,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
-from fnmatch import fnmatch
+from fnmatch import translate
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -98,15 +98,31 @@ class GitIgnore:
         return verdict
 
 
-def _excluded(path: str, name: str, patterns: Sequence[str], root: str) -> bool:
-    rel = os.path.relpath(path, root).replace(os.sep, "/") if root else path
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch(name, pattern) or fnmatch(rel, pattern) or fnmatch(path, pattern):
+class _Excluder:
+    """The exclude patterns compiled once: a pattern matches an entry's name, its path relative
+    to the configuration root or its absolute path; a pattern with ``/`` also excludes
+    everything below the folder it names. (``fnmatch`` per pattern and entry was most of the time
+    of a run that found every file in the cache.)"""
+
+    def __init__(self, patterns: Sequence[str], root: str):
+        self.root = root
+        stripped = [p.rstrip("/") for p in patterns if p.rstrip("/")]
+        self.any = _union(stripped)
+        self.below = _union([p + "/*" for p in stripped if "/" in p])
+
+    def __call__(self, path: str, name: str) -> bool:
+        if self.any is None:
+            return False
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/") if self.root else path
+        if self.any.match(name) or self.any.match(rel) or self.any.match(path):
             return True
-        if "/" in pattern and (rel.startswith(pattern + "/") or fnmatch(rel, pattern + "/*")):
-            return True
-    return False
+        return self.below is not None and self.below.match(rel) is not None
+
+
+def _union(patterns: Sequence[str]) -> Optional[re.Pattern]:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{translate(os.path.normcase(p))})" for p in patterns))
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
@@ -149,7 +165,8 @@ def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool) 
             if gi:
                 ignores.append(gi)
     visited = set()
-    yield from _walk_dir(top, exclude, os.path.abspath(root), ignores, respect_gitignore, visited)
+    excluder = _Excluder(exclude, os.path.abspath(root))
+    yield from _walk_dir(top, excluder, ignores, respect_gitignore, visited)
 
 
 def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
@@ -161,7 +178,7 @@ def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
     return bool(verdict)
 
 
-def _walk_dir(directory: str, exclude: Sequence[str], root: str, ignores: List[GitIgnore],
+def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
               respect_gitignore: bool, visited: set) -> Iterator[str]:
     try:
         st = os.stat(directory)
@@ -185,12 +202,12 @@ def _walk_dir(directory: str, exclude: Sequence[str], root: str, ignores: List[G
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False  # a symlink loop: reported as unreadable below if it names a .py file
-        if _excluded(os.path.abspath(path), entry.name, exclude, root):
+        if excluded(os.path.abspath(path), entry.name):
             continue
         if ignores and _ignored(ignores, path, is_dir):
             continue
         if is_dir:
-            yield from _walk_dir(path, exclude, root, ignores, respect_gitignore, visited)
+            yield from _walk_dir(path, excluded, ignores, respect_gitignore, visited)
         elif entry.name.endswith(".py") and _regular_or_broken_link(entry):
             yield path
 
