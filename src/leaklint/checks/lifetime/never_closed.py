@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from leaklint.checks.base import Rule
 from leaklint.checks.lifetime.ownership import Fate, statements_between
@@ -175,6 +175,8 @@ def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.A
     uses = [i for i, s in enumerate(following) if _mentions(s, fate.name)]
     if not uses:
         return None
+    if _shares_a_line(block, block.index(stmt), block.index(stmt) + uses[-1] + 1):
+        return None  # ``f = open(p); data = f.read()`` cannot become a ``with`` block in place
     wrapped = following[: uses[-1] + 1]
     if any(_mentions(s, fate.name) for s in following[uses[-1] + 1:]):
         return None
@@ -200,6 +202,12 @@ def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.A
     ops = [("replace_statement", ctx.node_range(stmt), header + "\n" + body_text)]
     ops.extend(("remove_statement", ctx.node_range(s)) for s in following[: uses[-1] + 1])
     return Fix(f"Wrap `{fate.name}` in `{keyword}`", UNSAFE, tuple(ops))
+
+
+def _shares_a_line(block: List[ast.stmt], first: int, last: int) -> bool:
+    """Whether a statement of ``block[first:last + 1]`` shares a line with a neighbour (``;``)."""
+    low, high = max(first - 1, 0), min(last + 1, len(block) - 1)
+    return any(block[i].end_lineno == block[i + 1].lineno for i in range(low, high))
 
 
 def _mentions(stmt: ast.AST, name: Optional[str]) -> bool:
