@@ -280,6 +280,15 @@ def test_no_cache_never_reports_cache_hits():
     assert "cache hits 0" in result.stderr
 
 
+def test_timings_name_every_phase():
+    write("bad.py", HAZARD)
+    result = run("check", "--no-cache", "--jobs", "1", "--timings", "--diff", "--unsafe-fixes", "bad.py")
+    phases = [line.split()[1] for line in result.stderr.splitlines() if line.startswith("timing: ")]
+    for phase in ("discover", "read", "parse", "model", "timeouts", "cardinality", "caches", "lifetime",
+                  "astroid", "project", "fixes", "output"):
+        assert phase in phases, result.stderr
+
+
 @pytest.mark.parametrize("jobs", ["1", "3", "0"])
 def test_jobs_do_not_change_output(jobs):
     for i in range(30):

@@ -18,6 +18,7 @@ from leaklint.checks import make_checkers
 from leaklint.config import Settings
 from leaklint.findings import Fix, Finding
 from leaklint.noqa import is_suppressed, skips_file
+from leaklint.semantic.inference import SPENT as ASTROID_SPENT
 from leaklint.semantic.model import Model, module_summary
 from leaklint.source import Source, SourceError, decode, read_source
 
@@ -230,6 +231,7 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
     ctx = FileContext(display, source, tree, model, settings, catalogue, extra_ignores)
     result.summary = module_summary(model)
     phase["model"] = t3 - t2
+    astroid_before = ASTROID_SPENT[0]
     for checker in make_checkers():
         tc = clock()
         if not any(ctx.enabled(code) for code in checker.codes):
@@ -253,6 +255,7 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
     result.project_deps = project_deps(result.imports, model.project_modules)
     model.release()
     if timings:
+        phase["astroid (in rules)"] = ASTROID_SPENT[0] - astroid_before
         result.timings = phase
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
@@ -120,10 +121,13 @@ def run_check(options: CheckOptions) -> int:
         narrow = only_new_findings(options)
     except (BaselineError, GitDiffError) as exc:
         return _error(str(exc))
+    clock = time.perf_counter
+    t_discover = clock()
     try:
         jobs = make_jobs(options, settings)
     except DiscoveryError as exc:
         return _error(str(exc))
+    phases = {"discover": clock() - t_discover}
     stdin_mode = any(j.raw is not None for j in jobs)
     use_cache = options.use_cache and not stdin_mode
     result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
@@ -140,6 +144,7 @@ def run_check(options: CheckOptions) -> int:
     fixed_count = 0
     diff_text = ""
     wants_edits = options.output_format in ("json", "sarif")
+    t_fixes = clock()
     if options.fix or options.diff:
         from leaklint.fixes.session import fix_files
 
@@ -159,12 +164,10 @@ def run_check(options: CheckOptions) -> int:
         from leaklint.fixes.session import attach_edits
 
         findings = attach_edits(findings, result)
+    phases["fixes"] = clock() - t_fixes
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
-    if options.timings:
-        for name, seconds in result.timings.items():
-            click.echo(f"timing: {name:<16} {seconds * 1000:9.1f} ms", err=True)
-        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}", err=True)
+    t_output = clock()
     from leaklint.report import FORMATTERS
 
     if options.diff:
@@ -185,6 +188,12 @@ def run_check(options: CheckOptions) -> int:
             return _error(f"{options.output_file}: cannot write: {exc.strerror}")
     elif report:
         sys.stdout.write(report)
+    phases["output"] = clock() - t_output
+    if options.timings:
+        for name, seconds in {"discover": phases["discover"], **result.timings, "fixes": phases["fixes"],
+                              "output": phases["output"]}.items():
+            click.echo(f"timing: {name:<18} {seconds * 1000:9.1f} ms", err=True)
+        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}", err=True)
     if result.internal_errors or any(f.code == "LL002" for f in findings):
         return EXIT_ERROR
     if options.diff:

@@ -10,7 +10,11 @@ no such call site never import astroid.
 from __future__ import annotations
 
 import ast
+import time
 from typing import Any, Dict, Mapping, Optional, Tuple
+
+# seconds this process has spent in astroid (parsing and inference), for ``--timings``
+SPENT = [0.0]
 
 
 class Inference:
@@ -44,7 +48,11 @@ class Inference:
         one (normalised through ``aliases``, the ``types`` catalogue)."""
         key = id(expr)
         if key not in self._answers:
-            self._answers[key] = self._class_of(expr)
+            start = time.perf_counter()
+            try:
+                self._answers[key] = self._class_of(expr)
+            finally:
+                SPENT[0] += time.perf_counter() - start
         return self._answers[key]
 
     def _class_of(self, expr: ast.AST) -> Optional[str]:
