@@ -196,3 +196,50 @@ def test_concurrent_runs_do_not_corrupt_the_cache():
     assert [p.name for p in Path(".leaklint_cache").iterdir() if p.name.startswith(".tmp-")] == []
     final = run(".")
     assert final.hits == 40 and final.stdout == outputs[0][0]
+
+
+# --------------------------------------------------------------------------- unchanged files
+def _count_reads(monkeypatch):
+    import builtins
+
+    import leaklint.engine as engine
+
+    reads = []
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if "b" in mode and str(file).endswith(".py"):
+            reads.append(str(file))
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "open", counting_open, raising=False)
+    return reads
+
+
+def test_files_unchanged_since_long_before_they_were_read_are_not_read_again(monkeypatch):
+    import os
+
+    tree()
+    for p in Path(".").glob("m*.py"):
+        os.utime(p, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    first = run(".")
+    reads = _count_reads(monkeypatch)
+    second = run(".")
+    assert second.hits == 6 and second.stdout == first.stdout
+    assert reads == []  # size and mtime matched the entries: no file was read or hashed
+    os.utime("m1.py", ns=(1_600_000_001_000_000_000, 1_600_000_001_000_000_000))
+    third = run(".")
+    assert third.hits == 6 and [Path(r).name for r in reads] == ["m1.py"]  # read, hashed, same content
+
+
+def test_an_edit_in_the_same_clock_tick_as_the_read_is_still_seen():
+    import os
+
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    before = os.stat("svc.py")
+    assert "LL101" in run(".").stdout
+    # same size, same mtime: only the content tells, and the entry was read too close to the
+    # file's mtime for the stat to be trusted
+    Path("svc.py").write_text(HAZARD.replace("requests.get(url)", "requests.put(url)"), encoding="utf-8")
+    os.utime("svc.py", ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = run(".")
+    assert after.hits == 0 and "requests.put" in after.stdout

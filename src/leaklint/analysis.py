@@ -45,6 +45,8 @@ class FileResult:
     findings: List[Finding] = field(default_factory=list)
     deferred: List[Deferred] = field(default_factory=list)
     summary: Dict[str, Any] = field(default_factory=dict)
+    # a cached result keeps its summary as JSON text until the project index asks for it
+    summary_text: Optional[str] = None
     imports: List[str] = field(default_factory=list)
     project_deps: List[str] = field(default_factory=list)
     timings: Dict[str, float] = field(default_factory=dict)

@@ -11,13 +11,16 @@ import json
 import os
 import sys
 import tempfile
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from leaklint import __version__
 from leaklint.analysis import FileResult
 
 CACHE_DIR = ".leaklint_cache"
-FORMAT = 1
+FORMAT = 2
+# a file whose size and mtime match its entry is not read again, unless it was modified within
+# this many nanoseconds of being read (a later edit in the same clock tick would keep its mtime)
+RACY_NS = 2_000_000_000
 
 
 class Cache:
@@ -45,16 +48,35 @@ class Cache:
         if isinstance(entries, dict):
             self.entries = entries
 
+    def unchanged_digest(self, path: str, size: int, mtime_ns: int) -> Optional[str]:
+        """The cached digest of ``path`` when its size and mtime say it is unchanged since it was
+        read (and it was not modified too close to that read to tell)."""
+        if not self.enabled:
+            return None
+        entry = self.entries.get(path)
+        if not isinstance(entry, dict):
+            return None
+        stat, read_ns, digest = entry.get("stat"), entry.get("read_ns"), entry.get("digest")
+        if stat != [size, mtime_ns] or not isinstance(read_ns, int) or not isinstance(digest, str):
+            return None
+        if read_ns - mtime_ns < RACY_NS:
+            return None
+        return digest
+
     def get(self, path: str, digest: str, project_deps_now) -> Optional[FileResult]:
         if not self.enabled:
             return None
         entry = self.entries.get(path)
         if not isinstance(entry, dict) or entry.get("digest") != digest:
             return None
+        summary_text = entry.get("summary")
+        if not isinstance(summary_text, str):
+            return None
         try:
-            result = FileResult.from_dict(entry)
+            result = FileResult.from_dict({**entry, "summary": {}})
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+        result.summary_text = summary_text
         if not _well_formed(result, path):
             return None
         if project_deps_now is not None and sorted(project_deps_now(result)) != result.project_deps:
@@ -62,10 +84,15 @@ class Cache:
         self.hits += 1
         return result
 
-    def put(self, result: FileResult) -> None:
+    def put(self, result: FileResult, stat: Optional[Tuple[int, int, int]] = None) -> None:
+        """Store ``result``; ``stat`` is (size, mtime_ns, read_ns) of the bytes it was computed from."""
         if not self.enabled or not result.cacheable or not result.digest:
             return
-        self.entries[result.path] = result.to_dict()
+        entry = result.to_dict()
+        entry["summary"] = json.dumps(entry["summary"], separators=(",", ":"))
+        if stat is not None:
+            entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
+        self.entries[result.path] = entry
         self._dirty = True
 
     def prune(self, keep) -> None:

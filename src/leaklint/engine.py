@@ -90,21 +90,32 @@ def _collected(result: FileResult) -> FileResult:
 
 
 # --------------------------------------------------------------------------- main side
-def read_jobs(jobs: List[Job]) -> List[Tuple[Job, Optional[str]]]:
-    """Read each file once in the main process so its content hash can hit the cache."""
+def read_jobs(jobs: List[Job], cache: Cache) -> Tuple[List[Tuple[Job, Optional[str]]], Dict[str, Tuple[int, int, int]]]:
+    """Read each file once in the main process so its content hash can hit the cache; a file
+    whose size and mtime match its cache entry is not read at all (a worker reads it if its
+    entry turns out unusable). Returns the digests and, per file read, (size, mtime_ns, read_ns)."""
     out = []
+    stats: Dict[str, Tuple[int, int, int]] = {}
     for job in jobs:
         if job.raw is None:
             try:
-                if not stat.S_ISREG(os.stat(job.path).st_mode):
+                st = os.stat(job.path)
+                if not stat.S_ISREG(st.st_mode):
                     raise OSError("not a regular file")  # never block on a FIFO or device
+                known = cache.unchanged_digest(job.display, st.st_size, st.st_mtime_ns)
+                if known is not None:
+                    out.append((job, known))
+                    continue
+                read_ns = time.time_ns()
                 with open(job.path, "rb") as handle:
                     job.raw = handle.read()
+                if len(job.raw) == st.st_size:
+                    stats[job.display] = (st.st_size, st.st_mtime_ns, read_ns)
             except OSError:
                 out.append((job, None))  # the worker reports why
                 continue
         out.append((job, digest_of(job.raw)))
-    return out
+    return out, stats
 
 
 def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
@@ -120,7 +131,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     cache = Cache(settings.root, settings.fingerprint(), enabled=use_cache)
 
     t0 = time.perf_counter()
-    hashed = read_jobs(work)
+    hashed, stats = read_jobs(work, cache)
     phase["read"] = time.perf_counter() - t0
 
     results: Dict[str, FileResult] = {}
@@ -130,13 +141,15 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
         cached = cache.get(job.display, digest, None) if digest else None
         if cached is not None and _deps_still_valid(cached, job, module_set):
             results[job.display] = cached
+            if job.display in stats:
+                job.raw = None  # read only for its hash: do not hold every file of the tree
         else:
             todo.append(job)
 
     t1 = time.perf_counter()
     for result in _analyse_all(todo, settings, project_modules, jobs, timings):
         results[result.path] = result
-        cache.put(result)
+        cache.put(result, stats.get(result.path))
         if timings:
             for k, v in result.timings.items():
                 phase[k] = phase.get(k, 0.0) + v
@@ -146,7 +159,8 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     index = ProjectIndex()
     modules_by_display = {j.display: j.module for j in work}
     for display, result in results.items():
-        index.add(modules_by_display.get(display, ""), result.summary)
+        index.add(modules_by_display.get(display, ""),
+                  result.summary_text if result.summary_text is not None else result.summary)
     findings: List[Finding] = []
     for result in results.values():
         findings.extend(result.findings)

@@ -8,16 +8,33 @@ and a qualified name; the resolver reads the index, following re-exports
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Tuple
+import json
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+Summary = Dict[str, Dict[str, Any]]
 
 
 class ProjectIndex:
     def __init__(self) -> None:
-        self.modules: Dict[str, Dict[str, Dict[str, Any]]] = {}
+        # a summary may arrive as the JSON text the cache keeps: most of a warm run's modules are
+        # never asked about, so they are decoded on first use only
+        self.modules: Dict[str, Union[Summary, str]] = {}
 
-    def add(self, module: str, summary: Dict[str, Dict[str, Any]]) -> None:
+    def add(self, module: str, summary: Union[Summary, str]) -> None:
         if module:
             self.modules[module] = summary
+
+    def summary(self, module: str) -> Summary:
+        value = self.modules[module]
+        if isinstance(value, str):
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                decoded = {}
+            if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
+                decoded = {}
+            self.modules[module] = value = decoded
+        return value
 
     def split(self, qualname: str) -> Optional[Tuple[str, str]]:
         """``pkg.metrics.REQUESTS`` -> (``pkg.metrics``, ``REQUESTS``) for an indexed module."""
@@ -37,7 +54,7 @@ class ProjectIndex:
             return None
         module, rest = found
         head, _, tail = rest.partition(".")
-        facts = self.modules[module].get(head)
+        facts = self.summary(module).get(head)
         if facts is None:
             return None
         alias = facts.get("alias")
@@ -58,13 +75,14 @@ class ProjectIndex:
             return qualname
         module, rest = found
         head, _, tail = rest.partition(".")
-        facts = self.modules[module].get(head)
+        facts = self.summary(module).get(head)
         if facts and facts.get("alias"):
             target = facts["alias"] + (f".{tail}" if tail else "")
             return self.resolve_alias(target, _depth + 1)
         return qualname
 
     def symbols(self) -> Iterable[Tuple[str, Dict[str, Any]]]:
-        for module, summary in self.modules.items():
+        for module in list(self.modules):
+            summary = self.summary(module)
             for name, facts in summary.items():
                 yield f"{module}.{name}", facts
