@@ -7,8 +7,6 @@ import gc
 import os
 import stat
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -226,9 +224,12 @@ def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str
     chunks = [todo[i::chunk_count] for i in range(chunk_count)]
     chunks = [c for c in chunks if c]
     pending = list(chunks)
-    try:
-        import multiprocessing
+    # imported here: a warm run, or a run on a handful of files, never starts a process pool
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    try:
         ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(settings, project_modules, timings)) as pool:
@@ -250,6 +251,8 @@ def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str
 
 def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> FileResult:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     try:
