@@ -23,8 +23,10 @@ RULE = Rule(
 - A timeout object whose every bound is `None` (`timeout-objects` in the catalogue):
   `httpx.Timeout(None)`, `aiohttp.ClientTimeout()`, `aiohttp.ClientTimeout(total=None)`.
 
-httpx and aiohttp calls that omit the timeout are fine: they have defaults (5 s for httpx, 5
-minutes total for aiohttp). `httpx.Timeout(None, connect=5)` keeps a bound and is fine too.
+httpx2, which keeps the httpx API, is catalogued like httpx.
+
+httpx (and httpx2) and aiohttp calls that omit the timeout are fine: they have defaults (5 s for
+httpx, 5 minutes total for aiohttp). `httpx.Timeout(None, connect=5)` keeps a bound and is fine too.
 
 Parity: ruff S113 and bandit B113 report `timeout=None` for requests and httpx as "missing
 timeout"; pylint W3101 does not report it. leaklint reports it here, under its own code, because
