@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar
 
 from leaklint.semantic.model import Model
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,26 +103,39 @@ def label_names(model: Model, call: ast.Call, entry: Dict[str, Any]) -> Optional
     return out
 
 
-def metric_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str, _depth: int = 0) -> Optional[Metric]:
-    """The metric ``expr`` holds, when the bindings or the project show it is one."""
+def _created_by(model: Model, expr: ast.AST, answer: Callable[[ast.Call], Optional[T]],
+                class_attributes: bool, _depth: int = 0) -> Tuple[Optional[T], Optional[str]]:
+    """Follow ``expr`` through its bindings to the call that created it. Returns what ``answer``
+    says of that call, or, when ``expr`` has no binding here but names something of another
+    project module, that qualified name (the project index decides later)."""
     if _depth > 5 or not isinstance(expr, (ast.Name, ast.Attribute)):
-        return None
-    values = model.values_of(expr) or class_attribute_values(model, expr)
+        return None, None
+    values = model.values_of(expr) or (class_attribute_values(model, expr) if class_attributes else [])
     for value in values:
         if isinstance(value, ast.Call):
-            found = metric_class(model, sinks, value)
+            found = answer(value)
             if found is not None:
-                return Metric(display, label_names(model, value, found[1]))
+                return found, None
         elif isinstance(value, (ast.Name, ast.Attribute)):
-            inner = metric_of(model, sinks, value, display, _depth + 1)
-            if inner is not None:
-                return inner
+            found, project = _created_by(model, value, answer, class_attributes, _depth + 1)
+            if found is not None or project is not None:
+                return found, project
     if values:
-        return None
+        return None, None
     qn = model.qualname(expr)
-    if qn is not None and model.is_project_name(qn):
-        return Metric(display, None, qn)
-    return None
+    return None, (qn if qn is not None and model.is_project_name(qn) else None)
+
+
+def metric_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str) -> Optional[Metric]:
+    """The metric ``expr`` holds, when the bindings or the project show it is one."""
+    def declared(call: ast.Call) -> Optional[Metric]:
+        found = metric_class(model, sinks, call)
+        return Metric(display, label_names(model, call, found[1])) if found is not None else None
+
+    metric, project = _created_by(model, expr, declared, class_attributes=True)
+    if metric is None and project is not None:
+        return Metric(display, None, project)
+    return metric
 
 
 def class_attribute_values(model: Model, expr: ast.AST) -> List[ast.AST]:
@@ -136,24 +151,17 @@ def class_attribute_values(model: Model, expr: ast.AST) -> List[ast.AST]:
     return [b.value for b in scope.bindings.get(expr.attr, []) if b.value is not None]
 
 
-def instrument_of(model: Model, sinks: SinkCatalogue, expr: ast.AST, display: str,
-                  _depth: int = 0) -> Optional[Tuple[Metric, Dict[str, Any]]]:
+def instrument_of(model: Model, sinks: SinkCatalogue, expr: ast.AST,
+                  display: str) -> Optional[Tuple[Metric, Dict[str, Any]]]:
     """An OpenTelemetry instrument created by a meter factory (``meter.create_counter(...)``)."""
-    if _depth > 5 or not isinstance(expr, (ast.Name, ast.Attribute)):
-        return None
-    values = model.values_of(expr)
-    for value in values:
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
-            entry = sinks.factories.get(value.func.attr)
+    def created(call: ast.Call) -> Optional[Tuple[Metric, Dict[str, Any]]]:
+        if isinstance(call.func, ast.Attribute):
+            entry = sinks.factories.get(call.func.attr)
             if entry is not None:
                 return Metric(display), entry
-        elif isinstance(value, (ast.Name, ast.Attribute)):
-            inner = instrument_of(model, sinks, value, display, _depth + 1)
-            if inner is not None:
-                return inner
-    if values:
         return None
-    qn = model.qualname(expr)
-    if qn is not None and model.is_project_name(qn):
-        return Metric(display, None, qn), {}
-    return None
+
+    found, project = _created_by(model, expr, created, class_attributes=False)
+    if found is None and project is not None:
+        return Metric(display, None, project), {}
+    return found
