@@ -243,3 +243,14 @@ def test_an_edit_in_the_same_clock_tick_as_the_read_is_still_seen():
     os.utime("svc.py", ns=(before.st_atime_ns, before.st_mtime_ns))
     after = run(".")
     assert after.hits == 0 and "requests.put" in after.stdout
+
+
+def test_entries_of_deleted_files_are_pruned():
+    tree()
+    run(".")
+    Path("m3.py").unlink()
+    assert run(".").hits == 5
+    (path,) = cache_files()
+    assert sorted(json.loads(path.read_text(encoding="utf-8"))["files"]) == ["m0.py", "m1.py", "m2.py", "m4.py", "m5.py"]
+    assert run("m0.py").hits == 1  # a run over one file keeps the entries of the others
+    assert len(json.loads(path.read_text(encoding="utf-8"))["files"]) == 5

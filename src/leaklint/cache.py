@@ -95,8 +95,9 @@ class Cache:
         self.entries[result.path] = entry
         self._dirty = True
 
-    def prune(self, keep) -> None:
-        stale = [p for p in self.entries if p not in keep]
+    def prune(self, checked) -> None:
+        """Forget files that no longer exist; ``checked`` (this run's paths) are known to."""
+        stale = [p for p in self.entries if p not in checked and not os.path.exists(p)]
         for p in stale:
             del self.entries[p]
             self._dirty = True

@@ -165,6 +165,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
         findings.extend(resolve_deferred(index, result.deferred))
     phase["project index"] = time.perf_counter() - t2
 
+    cache.prune({j.display for j in work})
     cache.save()
     findings.sort(key=lambda f: f.sort_key)
     phase["total"] = time.perf_counter() - t_start
