@@ -295,8 +295,21 @@ def test_file_larger_than_the_limit(monkeypatch):
     import leaklint.source as source
 
     monkeypatch.setattr(source, "MAX_FILE_BYTES", 2 * 1024 * 1024)
+    reads = []
+    real_open = open
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if str(file).endswith("huge.py"):
+            reads.append(mode)
+        return real_open(file, mode, *args, **kwargs)
+
+    import leaklint.engine as engine
+
+    monkeypatch.setattr(engine, "open", counting_open, raising=False)
+    monkeypatch.setattr(source, "open", counting_open, raising=False)
     (diag,) = check_with_neighbour("huge.py", b"x = 1\n" * 400_000)
     assert "LL001 could not read: file is larger than" in diag
+    assert reads == []  # refused by its size, never read
 
 
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the file system must accept any bytes")

@@ -18,6 +18,7 @@ from leaklint.checks import checker_classes
 from leaklint.config import Settings
 from leaklint.findings import Finding
 from leaklint.semantic.project import ProjectIndex
+from leaklint import source as source_module
 
 MIN_FILES_PER_WORKER = 8
 
@@ -100,6 +101,8 @@ def read_jobs(jobs: List[Job], cache: Cache) -> Tuple[List[Tuple[Job, Optional[s
                 st = os.stat(job.path)
                 if not stat.S_ISREG(st.st_mode):
                     raise OSError("not a regular file")  # never block on a FIFO or device
+                if st.st_size > source_module.MAX_FILE_BYTES:
+                    raise OSError("too large")  # the worker refuses it without reading it
                 known = cache.unchanged_digest(job.display, st.st_size, st.st_mtime_ns)
                 if known is not None:
                     out.append((job, known))

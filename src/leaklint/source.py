@@ -97,8 +97,11 @@ def decode(path: str, raw: bytes) -> Source:
 
 def read_source(path: str) -> Source:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) and not os.path.isdir(path):
             raise SourceError("could not read: not a regular file")  # a FIFO or device would block
+        if info.st_size > MAX_FILE_BYTES:  # refuse before reading it
+            raise SourceError(f"could not read: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
