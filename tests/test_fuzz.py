@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # 
 from helpers import settings_for  # noqa: E402
 from leaklint.engine import Job, run  # noqa: E402
 from leaklint.findings import Finding  # noqa: E402
-from leaklint.fixes.apply import fix_text  # noqa: E402
+from leaklint.fixes.apply import fix_text, reparses  # noqa: E402
 from leaklint.fixes.ops import op_range  # noqa: E402
 from leaklint.fixes.session import fix_files  # noqa: E402
 from leaklint.runner import CheckOptions  # noqa: E402
@@ -83,7 +83,7 @@ def _check(text: str, name: str) -> None:
     findings, result, job = _analyse(text, name)
     codes = [f.code for f in findings]
     assert "LL002" not in codes, [f.message for f in findings if f.code == "LL002"]
-    parses = _parses(text)
+    parses = reparses(text)
     assert ("LL001" in codes) == (not parses), [f.message for f in findings if f.code == "LL001"]
     lines = split_lines(text)
     for f in findings:
@@ -93,11 +93,11 @@ def _check(text: str, name: str) -> None:
     fixed, applied, failed = fix_text(text, findings, unsafe=True)
     assert not failed, f"fixes failed: {[(f.code, reason) for f, reason in failed]}"
     if applied:
-        assert _parses(fixed), "the fixed code does not parse"
+        assert reparses(fixed), "the fixed code does not parse"
         _assert_same_ast_outside_fix_sites(text, fixed, applied)
     # the full fix loop, twice: the second pass must change nothing
     once = _fix_loop(text, name)
-    assert _parses(once)
+    assert reparses(once)
     twice = _fix_loop(once, name)
     assert twice == once, "a second --fix changed the file:\n" + "".join(
         difflib.unified_diff(split_lines(once), split_lines(twice)))
@@ -114,14 +114,6 @@ def _fix_loop(text: str, name: str) -> str:
 
 def result_settings():
     return settings_for(("LL",))
-
-
-def _parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def _assert_inside(f: Finding, lines: Sequence[str]) -> None:
@@ -243,7 +235,7 @@ def mutate(text: str, seed: int, count: int) -> str:
         block = "".join(indent + part + newline for part in snippet.split("\n"))
         lines.insert(line_index, block)
         candidate = "".join(lines)
-        if _parses(candidate):
+        if reparses(candidate):
             text = candidate
     return text
 
@@ -255,7 +247,7 @@ def _fixture_texts() -> List[Tuple[str, str]]:
             text = decode(str(path), path.read_bytes()).text
         except Exception:
             continue
-        if _parses(text):
+        if reparses(text):
             out.append((path.name, text))
     return out
 
@@ -280,7 +272,7 @@ PROGRAMS = hypothesmith.from_grammar()  # built once: each call compiles the gra
 @FUZZ_SETTINGS
 @given(PROGRAMS, st.data())
 def test_hypothesmith_programs(program, data):
-    if data.draw(st.booleans(), label="with hazards") and _parses(program):
+    if data.draw(st.booleans(), label="with hazards") and reparses(program):
         program = mutate(program, data.draw(st.integers(0, 2**32 - 1), label="seed"), 3)
     check_program(program)
 

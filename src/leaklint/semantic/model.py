@@ -680,6 +680,18 @@ def _same_block(parents: Dict[int, Optional[ast.AST]], binding_node: ast.AST, us
     return False
 
 
+def last_name(expr: ast.AST) -> str:
+    """The name an expression ends in, as written: ``functools.lru_cache`` -> ``lru_cache``;
+    for a call, its callee's (``time.sleep(1)`` -> ``sleep``). Empty for anything else."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return ""
+
+
 def module_summary(model: Model) -> Dict[str, Dict[str, object]]:
     """Core facts for the project index: re-exports, functions with their parameters, classes
     with their bases and methods. Families add their own facts on top."""

@@ -9,20 +9,11 @@ import fnmatch
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Tuple
 
+from leaklint.semantic.model import last_name
+
 FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 DICT_FACTORIES = frozenset({"builtins.dict", "collections.OrderedDict", "collections.defaultdict"})
-
-
-def last_name(expr: ast.AST) -> str:
-    """``functools.lru_cache`` -> ``lru_cache``; ``lru_cache(...)`` -> ``lru_cache``."""
-    if isinstance(expr, ast.Call):
-        expr = expr.func
-    if isinstance(expr, ast.Attribute):
-        return expr.attr
-    if isinstance(expr, ast.Name):
-        return expr.id
-    return ""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Iterator, List, Optional, Set
 
 from leaklint.checks.lifetime.ownership import DEFS, LOOPS
+from leaklint.semantic.model import last_name
 
 _TRUE = (True, 1)
 _EXITS = (ast.Return, ast.Break)
@@ -118,7 +119,7 @@ def _fresh_attempts(loop: ast.AST, attempt: ast.Try, cat, model) -> bool:
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in rebound:
                 return True
             if isinstance(node, ast.Call):
-                name = _call_name(node).lower()
+                name = last_name(node).lower()
                 if any(part in name for part in cat.fresh_parts):
                     return True
     return False
@@ -139,15 +140,6 @@ def _bound_names(node: ast.AST) -> List[str]:
     return out
 
 
-def _call_name(call: ast.Call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
-
-
 def _walk_loop_level(stmts: List[ast.AST]) -> Iterator[ast.AST]:
     """Nodes of ``stmts``, not entering nested functions, nor the bodies of nested loops (their
     ``break`` and sleeps belong to them)."""
@@ -165,7 +157,7 @@ def _walk_loop_level(stmts: List[ast.AST]) -> Iterator[ast.AST]:
 
 def _stops(loop: ast.AST, attempt: ast.Try) -> bool:
     if isinstance(loop, ast.For):
-        if _call_name(loop.iter) != "count":  # type: ignore[arg-type]
+        if last_name(loop.iter) != "count":
             return True
     elif not (isinstance(loop.test, ast.Constant) and loop.test.value in _TRUE):  # type: ignore[attr-defined]
         return True
@@ -197,7 +189,7 @@ def _sleep_kind(loop: ast.AST, cat, model) -> str:
                 return "varies"
             found = "constant"
             continue
-        name = _call_name(node)
+        name = last_name(node)
         if not any(part in name.lower() for part in cat.sleep_parts):
             if _given_a_delay(node, cat) or _local_helper_sleeps(node, cat, model):
                 return "varies"
@@ -227,7 +219,7 @@ def _local_helper_sleeps(call: ast.Call, cat, model) -> bool:
             continue
         for node in ast.walk(binding.node):
             if isinstance(node, ast.Call) and (model.call_target(node) in cat.sleeps
-                                               or any(p in _call_name(node).lower() for p in cat.sleep_parts)):
+                                               or any(p in last_name(node).lower() for p in cat.sleep_parts)):
                 return True
     return False
 
