@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from typing import List, Optional, Tuple
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ERROR_RE = re.compile(r"#\s*error:\s*(?P<items>LL\d+(?::\d+)?(?:\s*,\s*LL\d+(?::\d+)?)*)")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -161,7 +160,7 @@ class FileContext:
         return hashlib.blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
 
 
-def module_name_for(path: str, project_root: str = "") -> Tuple[str, bool]:
+def module_name_for(path: str) -> Tuple[str, bool]:
     """Dotted module name from the package structure on disk (``__init__.py`` up the tree)."""
     import os
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
-from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import click
 

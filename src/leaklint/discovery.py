@@ -7,8 +7,7 @@ import re
 import stat
 from dataclasses import dataclass
 from fnmatch import translate
-from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 
 class DiscoveryError(Exception):

@@ -139,8 +139,8 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     todo: List[Job] = []
 
     for job, digest in hashed:
-        cached = cache.get(job.display, digest, None) if digest else None
-        if cached is not None and _deps_still_valid(cached, job, module_set):
+        cached = cache.get(job.display, digest) if digest else None
+        if cached is not None and _deps_still_valid(cached, module_set):
             results[job.display] = cached
             if job.display in stats:
                 job.raw = None  # read only for its hash: do not hold every file of the tree
@@ -203,7 +203,7 @@ def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
     return out
 
 
-def _deps_still_valid(cached: FileResult, job: Job, module_set: frozenset) -> bool:
+def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:
     """A cached result stays valid while its imports resolve to the same project modules: its
     deferred checks (and what it took for external) depend on that."""
     return project_deps(cached.imports, module_set) == cached.project_deps

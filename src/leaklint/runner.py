@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
 import click
 
 from leaklint.config import ConfigError, Settings, load_settings, validate_code
 from leaklint.discovery import DiscoveryError, discover
-from leaklint.engine import Job, RunResult, run
+from leaklint.engine import Job, run
 from leaklint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2

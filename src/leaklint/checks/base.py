@@ -10,8 +10,8 @@ and ``resolvers`` decide findings deferred until every module has been seen.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 DOC_SECTIONS = (
     "What it finds",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from leaklint.findings import Edit, Finding, Fix
 from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import os
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 from leaklint import __version__
 from leaklint.analysis import analyse_tree, module_name_for

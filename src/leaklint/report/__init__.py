@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict
 
-from leaklint.findings import Finding
 from leaklint.report import github, json_format, sarif, text
 
 FORMATTERS: Dict[str, Callable[..., str]] = {
