@@ -86,8 +86,8 @@ class GitIgnore:
         return cls(directory, rules)
 
     def match(self, path: str, is_dir: bool) -> Optional[bool]:
-        """True ignored, False re-included, None when no rule speaks."""
-        rel = os.path.relpath(path, self.base).replace(os.sep, "/")
+        """True ignored, False re-included, None when no rule speaks. ``path`` is absolute."""
+        rel = _relative(path, self.base)
         verdict = None
         for regex, negated, dir_only in self.rules:
             if dir_only and not is_dir:
@@ -110,12 +110,20 @@ class _Excluder:
         self.below = _union([p + "/*" for p in stripped if "/" in p])
 
     def __call__(self, path: str, name: str) -> bool:
+        """``path`` is absolute."""
         if self.any is None:
             return False
-        rel = os.path.relpath(path, self.root).replace(os.sep, "/") if self.root else path
+        rel = _relative(path, self.root) if self.root else path
         if self.any.match(name) or self.any.match(rel) or self.any.match(path):
             return True
         return self.below is not None and self.below.match(rel) is not None
+
+
+def _relative(path: str, base: str) -> str:
+    """``path`` relative to ``base`` (both absolute and normalized), with ``/`` separators."""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    rel = path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, base)
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
 def _union(patterns: Sequence[str]) -> Optional[re.Pattern]:
@@ -169,9 +177,10 @@ def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool) 
 
 
 def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
+    """``path`` is absolute."""
     verdict = None
     for gi in ignores:
-        result = gi.match(os.path.abspath(path), is_dir)
+        result = gi.match(path, is_dir)
         if result is not None:
             verdict = result
     return bool(verdict)
@@ -187,28 +196,33 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
     if key in visited:  # symlink loop
         return
     visited.add(key)
+    absolute = os.path.abspath(directory)  # once per folder: entries extend it
     if respect_gitignore:
-        gi = GitIgnore.load(directory)
+        gi = GitIgnore.load(absolute)
         if gi:
             ignores = ignores + [gi]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
+    join = os.path.join
     for entry in entries:
-        path = entry.path
+        name = entry.name
         try:
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False  # a symlink loop: reported as unreadable below if it names a .py file
-        if excluded(os.path.abspath(path), entry.name):
+        if not is_dir and not name.endswith(".py"):
+            continue  # neither walked nor checked: no pattern needs to see it
+        entry_abs = join(absolute, name)
+        if excluded(entry_abs, name):
             continue
-        if ignores and _ignored(ignores, path, is_dir):
+        if ignores and _ignored(ignores, entry_abs, is_dir):
             continue
         if is_dir:
-            yield from _walk_dir(path, excluded, ignores, respect_gitignore, visited)
-        elif entry.name.endswith(".py") and _regular_or_broken_link(entry):
-            yield path
+            yield from _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited)
+        elif _regular_or_broken_link(entry):
+            yield entry.path
 
 
 def _regular_or_broken_link(entry: os.DirEntry) -> bool:
