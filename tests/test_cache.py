@@ -108,6 +108,23 @@ def test_new_project_module_re_analyses_its_importers(monkeypatch):
     assert "LL901 uses pkg.limits.LIMIT = 7" in run("pkg").stdout
 
 
+def test_a_new_module_that_no_file_imports_keeps_every_result(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("pkg/limits.py").write_text("LIMIT = 3\n", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    first = run("pkg")
+    Path("pkg/other.py").write_text("x = 1\n", encoding="utf-8")
+    second = run("pkg")  # the set of modules changed: each entry's dependencies are checked again
+    assert (second.files, second.hits) == (4, 3) and second.stdout == first.stdout
+    (path,) = cache_files()
+    tags = {e["modules"] for e in json.loads(path.read_text(encoding="utf-8"))["files"].values()}
+    assert len(tags) == 1  # ... and recorded as checked against the new set, once
+    third = run("pkg")
+    assert (third.files, third.hits) == (4, 4) and third.stdout == second.stdout
+
+
 # --------------------------------------------------------------------------- safety
 @pytest.mark.parametrize("content", [
     b"",

@@ -17,60 +17,10 @@ from leaklint.checks import make_checkers
 from leaklint.config import Settings
 from leaklint.findings import Fix, Finding
 from leaklint.noqa import is_suppressed, skips_file
+from leaklint.results import Deferred, FileResult, digest_of, module_name_for, project_deps  # noqa: F401
 from leaklint.semantic.inference import SPENT as ASTROID_SPENT
 from leaklint.semantic.model import Model, module_summary
 from leaklint.source import Source, SourceError, decode, read_source
-
-
-@dataclass
-class Deferred:
-    """A finding that depends on other modules: reported if ``condition`` holds in the project index."""
-
-    finding: Finding
-    condition: Tuple[Any, ...]
-
-    def to_dict(self) -> dict:
-        return {"finding": self.finding.to_dict(), "condition": list(self.condition)}
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Deferred":
-        return cls(Finding.from_dict(data["finding"]), tuple(data["condition"]))
-
-
-@dataclass
-class FileResult:
-    path: str
-    digest: str = ""
-    findings: List[Finding] = field(default_factory=list)
-    deferred: List[Deferred] = field(default_factory=list)
-    summary: Dict[str, Any] = field(default_factory=dict)
-    # a cached result keeps its summary as JSON text until the project index asks for it
-    summary_text: Optional[str] = None
-    imports: List[str] = field(default_factory=list)
-    project_deps: List[str] = field(default_factory=list)
-    timings: Dict[str, float] = field(default_factory=dict)
-    cacheable: bool = True
-
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path, "digest": self.digest,
-            "findings": [f.to_dict() for f in self.findings],
-            "deferred": [d.to_dict() for d in self.deferred],
-            "summary": self.summary, "imports": self.imports, "project_deps": self.project_deps,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "FileResult":
-        return cls(
-            path=data["path"], digest=data["digest"],
-            findings=[Finding.from_dict(f) for f in data["findings"]],
-            deferred=[Deferred.from_dict(d) for d in data["deferred"]],
-            summary=data["summary"], imports=list(data["imports"]), project_deps=list(data["project_deps"]),
-        )
-
-
-def digest_of(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 class FileContext:
@@ -158,23 +108,6 @@ class FileContext:
         if len(text) > 400:
             text = text[:400]
         return hashlib.blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
-
-
-def module_name_for(path: str) -> Tuple[str, bool]:
-    """Dotted module name from the package structure on disk (``__init__.py`` up the tree)."""
-    import os
-
-    abspath = os.path.abspath(path)
-    directory, filename = os.path.split(abspath)
-    stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
-    is_package = stem == "__init__"
-    parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
-        directory, name = os.path.split(directory)
-        parts.insert(0, name)
-        if not name:
-            break
-    return ".".join(p for p in parts if p), is_package
 
 
 def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
@@ -281,19 +214,6 @@ def imported_modules(model: Model) -> List[str]:
                 if b.kind == "import" and b.target:
                     names.add(b.target)
     return sorted(names)
-
-
-def project_deps(imports: Sequence[str], module_set) -> List[str]:
-    """The project modules that ``imports`` resolve to (longest matching prefix of each)."""
-    deps = set()
-    for name in imports:
-        parts = name.split(".")
-        for i in range(len(parts), 0, -1):
-            prefix = ".".join(parts[:i])
-            if prefix in module_set:
-                deps.add(prefix)
-                break
-    return sorted(deps)
 
 
 def _glob_match(path: str, glob: str) -> bool:

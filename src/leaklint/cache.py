@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from typing import Dict, Optional, Tuple
 
 from leaklint import __version__
-from leaklint.analysis import FileResult
+from leaklint.results import FileResult, pack_summary
 
 CACHE_DIR = ".leaklint_cache"
-FORMAT = 2
+FORMAT = 3
 # a file whose size and mtime match its entry is not read again, unless it was modified within
 # this many nanoseconds of being read (a later edit in the same clock tick would keep its mtime)
 RACY_NS = 2_000_000_000
@@ -64,6 +63,7 @@ class Cache:
         return digest
 
     def get(self, path: str, digest: str) -> Optional[FileResult]:
+        """The stored result for ``path`` if it was computed from content with this digest."""
         if not self.enabled:
             return None
         entry = self.entries.get(path)
@@ -82,12 +82,29 @@ class Cache:
         self.hits += 1
         return result
 
-    def put(self, result: FileResult, stat: Optional[Tuple[int, int, int]] = None) -> None:
-        """Store ``result``; ``stat`` is (size, mtime_ns, read_ns) of the bytes it was computed from."""
+    def modules_tag(self, path: str) -> Optional[str]:
+        """The tag of the set of project modules ``path``'s stored dependencies were last checked
+        against: while a run's set has the same tag, they need no checking again."""
+        entry = self.entries.get(path)
+        tag = entry.get("modules") if isinstance(entry, dict) else None
+        return tag if isinstance(tag, str) else None
+
+    def retag(self, path: str, modules_tag: str) -> None:
+        """Record that ``path``'s dependencies were found unchanged for the set ``modules_tag``."""
+        entry = self.entries.get(path)
+        if self.enabled and isinstance(entry, dict) and entry.get("modules") != modules_tag:
+            entry["modules"] = modules_tag
+            self._dirty = True
+
+    def put(self, result: FileResult, stat: Optional[Tuple[int, int, int]] = None,
+            modules_tag: str = "") -> None:
+        """Store ``result``; ``stat`` is (size, mtime_ns, read_ns) of the bytes it was computed
+        from, ``modules_tag`` the set of project modules its dependencies were resolved in."""
         if not self.enabled or not result.cacheable or not result.digest:
             return
         entry = result.to_dict()
-        entry["summary"] = json.dumps(entry["summary"], separators=(",", ":"))
+        entry["summary"] = pack_summary(entry["summary"])
+        entry["modules"] = modules_tag
         if stat is not None:
             entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
         self.entries[result.path] = entry
@@ -109,6 +126,8 @@ class Cache:
             if not os.path.exists(marker):
                 with open(marker, "w", encoding="utf-8") as handle:
                     handle.write("# created by leaklint\n*\n")
+            import tempfile  # only a run that changed something writes
+
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from leaklint import __version__
+from leaklint import __version__, registry
 from leaklint.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
 
 DEFAULT_EXCLUDE = (
@@ -58,14 +58,11 @@ class Settings:
         return best_select > best_ignore
 
 
-def _family_options() -> Dict[str, Dict[str, Any]]:
-    from leaklint.checks import checker_classes
-
-    return {cls.family: dict(cls.options) for cls in checker_classes()}
-
-
 def default_options() -> Dict[str, Dict[str, Any]]:
-    return {fam: {k: opt.default for k, opt in opts.items()} for fam, opts in _family_options().items()}
+    """Every family's options at their defaults (fresh lists: settings are changed in place)."""
+    return {family: {name: list(default) if isinstance(default, list) else default
+                     for name, (_, default) in options.items()}
+            for family, options in registry.OPTIONS.items()}
 
 
 def find_config(start: Path) -> Optional[Path]:
@@ -152,12 +149,10 @@ def _toml_position(message: str, text: str) -> str:
 
 
 def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> None:
-    from leaklint.checks import all_rules
-
     if not isinstance(table, dict):
         raise ConfigError(f"{where.rstrip('.')}: expected a table")
-    known = [r.code for r in all_rules()]
-    families = _family_options()
+    known = registry.CODES
+    families = registry.OPTIONS
     catalogues = catalogue_names()
     for key, value in table.items():
         loc = f"{where}{key}"
@@ -194,12 +189,13 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
                         raise ConfigError("\n".join(errors))
                     settings.catalogue_extensions[key] = extension
             for opt_name, opt_value in value.items():
-                opt = families[key].get(opt_name)
-                if opt is None:
+                spec = families[key].get(opt_name)
+                if spec is None:
                     choices = ", ".join(sorted(families[key])) or "none"
                     raise ConfigError(f"{loc}.{opt_name}: unknown option; {key} options are: {choices}")
-                if not TYPE_CHECKS[opt.type](opt_value):
-                    raise ConfigError(f"{loc}.{opt_name}: expected {opt.type}, got {type(opt_value).__name__}")
+                opt_type = spec[0]
+                if not TYPE_CHECKS[opt_type](opt_value):
+                    raise ConfigError(f"{loc}.{opt_name}: expected {opt_type}, got {type(opt_value).__name__}")
                 settings.options[key][opt_name] = opt_value
         elif key in catalogues:
             errors = validate_extension(key, value, loc)

@@ -9,14 +9,14 @@ import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from leaklint.analysis import FileResult, analyse, digest_of, module_name_for, project_deps
+from leaklint import registry
 from leaklint.cache import Cache
-from leaklint.catalogue import Catalogue
 from leaklint.checks import checker_classes
 from leaklint.config import Settings
 from leaklint.findings import Finding
+from leaklint.results import FileResult, digest_of, module_name_for, project_deps
 from leaklint.semantic.project import ProjectIndex
 from leaklint import source as source_module
 
@@ -49,6 +49,8 @@ _WORKER: Dict[str, object] = {}
 
 
 def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> None:
+    from leaklint.catalogue import Catalogue
+
     _WORKER["settings"] = settings
     _WORKER["catalogue"] = Catalogue(settings.catalogue_extensions)
     _WORKER["modules"] = project_modules
@@ -56,6 +58,8 @@ def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: 
 
 
 def _run_job(job: Job) -> FileResult:
+    from leaklint.analysis import analyse
+
     return analyse(job.path, job.display, _WORKER["settings"], _WORKER["catalogue"],  # type: ignore[arg-type]
                    job.module, job.is_package, _WORKER["modules"], job.raw,  # type: ignore[arg-type]
                    timings=bool(_WORKER["timings"]))
@@ -124,9 +128,10 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     t_start = time.perf_counter()
     phase: Dict[str, float] = {}
     work = list(paths_or_jobs)
+    packages: Dict[str, str] = {}
     for job in work:
         if not job.module:
-            job.module, job.is_package = module_name_for(job.path)
+            job.module, job.is_package = module_name_for(job.path, packages)
     project_modules = tuple(sorted({j.module for j in work if j.module}))
     module_set = frozenset(project_modules)
     cache = Cache(settings.root, settings.fingerprint(), enabled=use_cache)
@@ -138,9 +143,11 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     results: Dict[str, FileResult] = {}
     todo: List[Job] = []
 
+    tag = modules_tag(project_modules)
     for job, digest in hashed:
         cached = cache.get(job.display, digest) if digest else None
-        if cached is not None and _deps_still_valid(cached, module_set):
+        if cached is not None and (cache.modules_tag(job.display) == tag or _deps_still_valid(cached, module_set)):
+            cache.retag(job.display, tag)
             results[job.display] = cached
             if job.display in stats:
                 job.raw = None  # read only for its hash: do not hold every file of the tree
@@ -150,7 +157,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     t1 = time.perf_counter()
     for result in _analyse_all(todo, settings, project_modules, jobs, timings):
         results[result.path] = result
-        cache.put(result, stats.get(result.path))
+        cache.put(result, stats.get(result.path), tag)
         if timings:
             for k, v in result.timings.items():
                 phase[k] = phase.get(k, 0.0) + v
@@ -181,13 +188,10 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
 
 def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
     """The deferred findings whose condition holds in the project index."""
-    resolvers = {}
-    for cls in checker_classes():
-        resolvers.update(cls.resolvers)
     out: List[Finding] = []
     for item in deferred:
         kind, *args = item.condition
-        resolver = resolvers.get(kind)
+        resolver = _resolver(kind)
         if resolver is None:
             continue
         fields = resolver(index, *args)
@@ -201,6 +205,33 @@ def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
         out.append(Finding(finding.path, finding.line, finding.column, finding.end_line,
                            finding.end_column, finding.code, message, finding.fix, finding.fingerprint))
     return out
+
+
+_RESOLVERS: Dict[str, Optional[Callable[..., Any]]] = {}
+
+
+def _resolver(kind: str) -> Optional[Callable[..., Any]]:
+    """The function deciding deferred findings of ``kind``. Only the family that defers it is
+    imported: a run served from the cache imports none it does not need."""
+    if kind not in _RESOLVERS:
+        where = registry.RESOLVERS.get(kind)
+        if where is not None:
+            from importlib import import_module
+
+            module, name = where
+            classes: Sequence[type] = (getattr(import_module(module), name),)
+        else:
+            classes = checker_classes()  # a checker the registry does not know (a test's)
+        _RESOLVERS[kind] = next((cls.resolvers[kind] for cls in classes  # type: ignore[attr-defined]
+                                 if kind in cls.resolvers), None)  # type: ignore[attr-defined]
+    return _RESOLVERS[kind]
+
+
+def modules_tag(project_modules: Sequence[str]) -> str:
+    """A short digest of the run's set of project modules (sorted)."""
+    import hashlib
+
+    return hashlib.blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
 def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:

@@ -11,6 +11,7 @@ from typing import Callable, List, Optional
 
 import click
 
+from leaklint import registry
 from leaklint.config import ConfigError, Settings, load_settings, validate_code
 from leaklint.discovery import DiscoveryError, discover
 from leaklint.engine import Job, run
@@ -50,12 +51,10 @@ def _error(message: str) -> int:
 
 
 def resolve_settings(options: CheckOptions) -> Settings:
-    from leaklint.checks import all_rules
-
     first = Path(options.stdin_filename or (options.paths[0] if options.paths and options.paths[0] != "-" else "."))
     search_from = first if first.exists() else Path.cwd()
     settings = load_settings(Path(options.config_path) if options.config_path else None, search_from)
-    known = [r.code for r in all_rules()]
+    known = registry.CODES
     for flag, values in (("--select", options.select), ("--ignore", options.ignore),
                          ("--extend-select", options.extend_select)):
         for code in values:
@@ -113,13 +112,15 @@ def run_check(options: CheckOptions) -> int:
         settings = resolve_settings(options)
     except ConfigError as exc:
         return _error(str(exc))
-    from leaklint.baseline import BaselineError
-    from leaklint.gitdiff import GitDiffError
+    narrow = None
+    if options.baseline or options.diff_only:  # imported only when asked for
+        from leaklint.baseline import BaselineError
+        from leaklint.gitdiff import GitDiffError
 
-    try:
-        narrow = only_new_findings(options)
-    except (BaselineError, GitDiffError) as exc:
-        return _error(str(exc))
+        try:
+            narrow = only_new_findings(options)
+        except (BaselineError, GitDiffError) as exc:
+            return _error(str(exc))
     clock = time.perf_counter
     t_discover = clock()
     try:
@@ -167,7 +168,7 @@ def run_check(options: CheckOptions) -> int:
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
     t_output = clock()
-    from leaklint.report import FORMATTERS
+    from leaklint.report import formatter
 
     if options.diff:
         report = diff_text
@@ -175,7 +176,7 @@ def run_check(options: CheckOptions) -> int:
             if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
                 click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
     else:
-        report = FORMATTERS[options.output_format](
+        report = formatter(options.output_format)(
             findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
             root=settings.root if settings.config_path else os.getcwd(),
         )

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from leaklint import __version__
-from leaklint.analysis import analyse_tree, module_name_for
+from leaklint.analysis import analyse_tree
+from leaklint.results import module_name_for
 from leaklint.catalogue import Catalogue
 from leaklint.config import ConfigError, Settings, load_settings
 from leaklint.engine import resolve_deferred

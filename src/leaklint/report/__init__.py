@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from importlib import import_module
+from typing import Callable
 
-from leaklint.report import github, json_format, sarif, text
+# output format -> module of ``leaklint.report`` with its ``render``; imported when used
+MODULES = {"text": "text", "json": "json_format", "github": "github", "sarif": "sarif"}
 
-FORMATTERS: Dict[str, Callable[..., str]] = {
-    "text": text.render,
-    "json": json_format.render,
-    "github": github.render,
-    "sarif": sarif.render,
-}
+
+def formatter(name: str) -> Callable[..., str]:
+    return import_module(f"leaklint.report.{MODULES[name]}").render  # type: ignore[no-any-return]

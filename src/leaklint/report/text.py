@@ -19,12 +19,11 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
     if statistics and findings:
         counts = Counter(f.code for f in findings)
         fixable = Counter(f.code for f in findings if f.fix is not None)
-        from leaklint.checks import rules_by_code
+        from leaklint.registry import NAMES
 
-        rules = rules_by_code()
         lines.append("")
         for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            name = rules[code].name if code in rules else ""
+            name = NAMES.get(code, "")
             mark = " [*]" if fixable.get(code) else ""
             lines.append(f"{count:>6}  {code}{mark}  {name}")
     if show_summary and not quiet:

@@ -8,16 +8,17 @@ and a qualified name; the resolver reads the index, following re-exports
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+from leaklint.results import unpack_summary
 
 Summary = Dict[str, Dict[str, Any]]
 
 
 class ProjectIndex:
     def __init__(self) -> None:
-        # a summary may arrive as the JSON text the cache keeps: most of a warm run's modules are
-        # never asked about, so they are decoded on first use only
+        # a summary may arrive packed, as the cache keeps it (``results.pack_summary``): most of a
+        # warm run's modules are never asked about, so they are unpacked on first use only
         self.modules: Dict[str, Union[Summary, str]] = {}
 
     def add(self, module: str, summary: Union[Summary, str]) -> None:
@@ -27,13 +28,7 @@ class ProjectIndex:
     def summary(self, module: str) -> Summary:
         value = self.modules[module]
         if isinstance(value, str):
-            try:
-                decoded = json.loads(value)
-            except ValueError:
-                decoded = {}
-            if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
-                decoded = {}
-            self.modules[module] = value = decoded
+            self.modules[module] = value = unpack_summary(value)
         return value
 
     def split(self, qualname: str) -> Optional[Tuple[str, str]]:

@@ -1,0 +1,124 @@
+"""What the analysis of one file produces, in the shape the cache stores: light enough that a run
+served from the cache never imports the analysis itself."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from leaklint.findings import Finding
+
+
+@dataclass
+class Deferred:
+    """A finding that depends on other modules: reported if ``condition`` holds in the project index."""
+
+    finding: Finding
+    condition: Tuple[Any, ...]
+
+    def to_dict(self) -> dict:
+        return {"finding": self.finding.to_dict(), "condition": list(self.condition)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Deferred":
+        return cls(Finding.from_dict(data["finding"]), tuple(data["condition"]))
+
+
+@dataclass
+class FileResult:
+    path: str
+    digest: str = ""
+    findings: List[Finding] = field(default_factory=list)
+    deferred: List[Deferred] = field(default_factory=list)
+    summary: Dict[str, Any] = field(default_factory=dict)
+    # a cached result keeps its summary packed (``pack_summary``) until the project index asks
+    summary_text: Optional[str] = None
+    imports: List[str] = field(default_factory=list)
+    project_deps: List[str] = field(default_factory=list)
+    timings: Dict[str, float] = field(default_factory=dict)
+    cacheable: bool = True
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.path, "digest": self.digest,
+            "findings": [f.to_dict() for f in self.findings],
+            "deferred": [d.to_dict() for d in self.deferred],
+            "summary": self.summary, "imports": self.imports, "project_deps": self.project_deps,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FileResult":
+        return cls(
+            path=data["path"], digest=data["digest"],
+            findings=[Finding.from_dict(f) for f in data["findings"]],
+            deferred=[Deferred.from_dict(d) for d in data["deferred"]],
+            summary=data["summary"], imports=list(data["imports"]), project_deps=list(data["project_deps"]),
+        )
+
+
+def pack_summary(summary: Dict[str, Any]) -> str:
+    """A summary as the cache keeps it: compressed JSON, in base64. Most summaries of a run served
+    from the cache are never asked for; packed, they cost the cache's JSON parser one plain string
+    each instead of thousands of escaped quotes."""
+    data = json.dumps(summary, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(zlib.compress(data, 1)).decode("ascii")
+
+
+def unpack_summary(text: str) -> Dict[str, Dict[str, Any]]:
+    """The summary ``pack_summary`` packed; ``{}`` for anything that is not one."""
+    try:
+        decoded = json.loads(zlib.decompress(base64.b64decode(text, validate=True)))
+    except (ValueError, TypeError, zlib.error, RecursionError):
+        return {}
+    if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
+        return {}
+    return decoded
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def module_name_for(path: str, packages: Optional[Dict[str, str]] = None) -> Tuple[str, bool]:
+    """Dotted module name from the package structure on disk (``__init__.py`` up the tree).
+    ``packages`` memoizes each folder's package name across the files of one run."""
+    abspath = os.path.abspath(path)
+    directory, filename = os.path.split(abspath)
+    stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    package = _package_of(directory, packages if packages is not None else {})
+    if is_package:
+        return package, True
+    return (f"{package}.{stem}" if package else stem), False
+
+
+def _package_of(directory: str, memo: Dict[str, str]) -> str:
+    """The dotted name of the package ``directory`` is, or "" when it holds no ``__init__.py``."""
+    known = memo.get(directory)
+    if known is None:
+        known = ""
+        if os.path.isfile(os.path.join(directory, "__init__.py")):
+            parent, name = os.path.split(directory)
+            if name:
+                above = _package_of(parent, memo)
+                known = f"{above}.{name}" if above else name
+        memo[directory] = known
+    return known
+
+
+def project_deps(imports: Sequence[str], module_set) -> List[str]:
+    """The project modules that ``imports`` resolve to (longest matching prefix of each)."""
+    deps = set()
+    for name in imports:
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):
+            prefix = ".".join(parts[:i])
+            if prefix in module_set:
+                deps.add(prefix)
+                break
+    return sorted(deps)
