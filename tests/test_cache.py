@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,36 @@ def test_a_new_module_that_no_file_imports_keeps_every_result(monkeypatch):
     assert len(tags) == 1  # ... and recorded as checked against the new set, once
     third = run("pkg")
     assert (third.files, third.hits) == (4, 4) and third.stdout == second.stdout
+
+
+def test_every_entry_keeps_the_stat_that_spares_reading_its_file(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    for p in Path("pkg").iterdir():  # older than the racy window: its stat alone proves it unchanged
+        os.utime(p, (time.time() - 60, time.time() - 60))
+    run("pkg")
+    Path("pkg/limits.py").write_text("LIMIT = 7\n", encoding="utf-8")
+    second = run("pkg")  # user.py is unchanged on disk but analysed again: its dependencies changed
+    assert (second.files, second.hits) == (3, 1)
+    (path,) = cache_files()
+    entries = json.loads(path.read_text(encoding="utf-8"))["files"]
+    assert len(entries) == 3
+    assert all(isinstance(e.get("stat"), list) for e in entries.values())
+
+
+def test_an_entry_without_its_stat_gets_it_back():
+    tree(2)
+    run(".")
+    (path,) = cache_files()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for entry in data["files"].values():
+        del entry["stat"], entry["read_ns"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert run(".").hits == 2  # read to compare digests, still hits ...
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert all(isinstance(e.get("stat"), list) for e in data["files"].values())  # ... and is restated
 
 
 # --------------------------------------------------------------------------- safety

@@ -13,7 +13,8 @@ import sys
 from typing import Dict, Optional, Tuple
 
 from leaklint import __version__
-from leaklint.results import FileResult, pack_summary
+from leaklint.findings import Finding
+from leaklint.results import Deferred, FileResult, pack_summary
 
 CACHE_DIR = ".leaklint_cache"
 FORMAT = 3
@@ -30,7 +31,6 @@ class Cache:
         self.path = os.path.join(self.directory, f"v{FORMAT}-{__version__}-py{py}-{settings_fingerprint}.json")
         self.header = {"format": FORMAT, "leaklint": __version__, "python": py, "settings": settings_fingerprint}
         self.entries: Dict[str, dict] = {}
-        self.hits = 0
         self._dirty = False
         if enabled:
             self._load()
@@ -69,17 +69,9 @@ class Cache:
         entry = self.entries.get(path)
         if not isinstance(entry, dict) or entry.get("digest") != digest:
             return None
-        summary_text = entry.get("summary")
-        if not isinstance(summary_text, str):
+        result = _decode(path, entry)
+        if result is None or not _well_formed(result, path):
             return None
-        try:
-            result = FileResult.from_dict({**entry, "summary": {}})
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None
-        result.summary_text = summary_text
-        if not _well_formed(result, path):
-            return None
-        self.hits += 1
         return result
 
     def modules_tag(self, path: str) -> Optional[str]:
@@ -96,14 +88,24 @@ class Cache:
             entry["modules"] = modules_tag
             self._dirty = True
 
+    def restat(self, path: str, stat: Tuple[int, int, int]) -> None:
+        """Record the (size, mtime_ns, read_ns) of the content ``path``'s entry was found to match."""
+        entry = self.entries.get(path)
+        if not self.enabled or not isinstance(entry, dict):
+            return
+        read_ns = entry.get("read_ns")
+        racy = not isinstance(read_ns, int) or read_ns - stat[1] < RACY_NS
+        if entry.get("stat") != [stat[0], stat[1]] or (racy and stat[2] - stat[1] >= RACY_NS):
+            entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
+            self._dirty = True
+
     def put(self, result: FileResult, stat: Optional[Tuple[int, int, int]] = None,
             modules_tag: str = "") -> None:
         """Store ``result``; ``stat`` is (size, mtime_ns, read_ns) of the bytes it was computed
         from, ``modules_tag`` the set of project modules its dependencies were resolved in."""
         if not self.enabled or not result.cacheable or not result.digest:
             return
-        entry = result.to_dict()
-        entry["summary"] = pack_summary(entry["summary"])
+        entry = _encode(result)
         entry["modules"] = modules_tag
         if stat is not None:
             entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
@@ -143,6 +145,36 @@ class Cache:
             pass  # a read-only tree still gets its results, just not cached
 
 
+def _encode(result: FileResult) -> dict:
+    """An entry: imports and dependencies joined into one string each, the summary packed, as
+    most entries of a run are only checked for being unchanged and these are their bulk."""
+    return {
+        "digest": result.digest,
+        "findings": [f.to_dict() for f in result.findings],
+        "deferred": [d.to_dict() for d in result.deferred],
+        "summary": pack_summary(result.summary),
+        "imports": "\n".join(result.imports),
+        "project_deps": "\n".join(result.project_deps),
+    }
+
+
+def _decode(path: str, entry: dict) -> Optional[FileResult]:
+    try:
+        summary, imports, deps = entry["summary"], entry["imports"], entry["project_deps"]
+        if not (isinstance(summary, str) and isinstance(imports, str) and isinstance(deps, str)):
+            return None
+        return FileResult(
+            path=path, digest=entry["digest"],
+            findings=[Finding.from_dict(f) for f in entry["findings"]],
+            deferred=[Deferred.from_dict(d) for d in entry["deferred"]],
+            summary_text=summary,
+            imports=imports.split("\n") if imports else [],
+            project_deps=deps.split("\n") if deps else [],
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _well_formed(result: FileResult, path: str) -> bool:
     """A cached entry must have the exact shape this version writes: a finding with a string line
     number would break sorting and every formatter later, far from its cause."""
@@ -155,6 +187,4 @@ def _well_formed(result: FileResult, path: str) -> bool:
             return False
         if f.fix is not None and (not isinstance(f.fix.safety, str) or not isinstance(f.fix.ops, tuple)):
             return False
-    return (isinstance(result.summary, dict) and all(isinstance(v, dict) for v in result.summary.values())
-            and all(isinstance(n, str) for n in result.imports + result.project_deps)
-            and all(isinstance(d.condition, tuple) and d.condition for d in result.deferred))
+    return all(isinstance(d.condition, tuple) and d.condition for d in result.deferred)

@@ -7,7 +7,7 @@ import re
 import stat
 from dataclasses import dataclass
 from fnmatch import translate
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 
 class DiscoveryError(Exception):
@@ -133,9 +133,10 @@ def _union(patterns: Sequence[str]) -> Optional[re.Pattern]:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
-             respect_gitignore: bool = True) -> List[str]:
+             respect_gitignore: bool = True, stats: Optional[Dict[str, os.stat_result]] = None) -> List[str]:
     """Python files under ``paths``. Explicitly named files are always included. Raises
-    ``DiscoveryError`` for a path that does not exist."""
+    ``DiscoveryError`` for a path that does not exist. ``stats`` receives the stat of each file
+    found in a folder (taken anyway to tell regular files from devices)."""
     found: List[str] = []
     seen = set()
     for raw in paths:
@@ -147,7 +148,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
                 seen.add(key)
                 found.append(raw)
             continue
-        for file in _walk(raw, exclude, root, respect_gitignore):
+        for file in _walk(raw, exclude, root, respect_gitignore, stats if stats is not None else {}):
             key = os.path.normpath(file)
             if key not in seen:
                 seen.add(key)
@@ -155,7 +156,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
     return found
 
 
-def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool) -> Iterator[str]:
+def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool,
+          stats: Dict[str, os.stat_result]) -> Iterator[str]:
     ignores: List[GitIgnore] = []
     if respect_gitignore:
         # .gitignore files above the starting folder, up to the repository root
@@ -173,7 +175,7 @@ def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool) 
                 ignores.append(gi)
     visited = set()
     excluder = _Excluder(exclude, os.path.abspath(root))
-    yield from _walk_dir(top, excluder, ignores, respect_gitignore, visited)
+    yield from _walk_dir(top, excluder, ignores, respect_gitignore, visited, stats)
 
 
 def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
@@ -187,7 +189,7 @@ def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
 
 
 def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
-              respect_gitignore: bool, visited: set) -> Iterator[str]:
+              respect_gitignore: bool, visited: set, stats: Dict[str, os.stat_result]) -> Iterator[str]:
     try:
         st = os.stat(directory)
     except OSError:
@@ -220,15 +222,19 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
         if ignores and _ignored(ignores, entry_abs, is_dir):
             continue
         if is_dir:
-            yield from _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited)
-        elif _regular_or_broken_link(entry):
+            yield from _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited, stats)
+        elif _regular_or_broken_link(entry, stats):
             yield entry.path
 
 
-def _regular_or_broken_link(entry: os.DirEntry) -> bool:
+def _regular_or_broken_link(entry: os.DirEntry, stats: Dict[str, os.stat_result]) -> bool:
     """Regular files, and links that do not resolve (reported as unreadable). Never a FIFO or a
     device: reading one would block the whole run."""
     try:
-        return stat.S_ISREG(entry.stat().st_mode)
+        st = entry.stat()
     except OSError:
         return entry.is_symlink()
+    if stat.S_ISREG(st.st_mode):
+        stats[entry.path] = st
+        return True
+    return False

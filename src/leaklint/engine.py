@@ -30,6 +30,7 @@ class Job:
     module: str = ""
     is_package: bool = False
     raw: Optional[bytes] = None
+    stat: Optional[os.stat_result] = None  # as discovery found it, when it did
 
 
 @dataclass
@@ -93,34 +94,41 @@ def _collected(result: FileResult) -> FileResult:
 
 
 # --------------------------------------------------------------------------- main side
-def read_jobs(jobs: List[Job], cache: Cache) -> Tuple[List[Tuple[Job, Optional[str]]], Dict[str, Tuple[int, int, int]]]:
+def read_jobs(jobs: List[Job], cache: Cache) -> Tuple[List[Tuple[Job, Optional[str]]], Dict[str, Tuple[int, int, int]],
+                                                     Dict[str, os.stat_result]]:
     """Read each file once in the main process so its content hash can hit the cache; a file
-    whose size and mtime match its cache entry is not read at all (a worker reads it if its
-    entry turns out unusable). Returns the digests and, per file read, (size, mtime_ns, read_ns)."""
+    whose size and mtime match its cache entry is not read at all. Returns the digests, per file
+    read its (size, mtime_ns, read_ns), and the stat of each file not read."""
     out = []
     stats: Dict[str, Tuple[int, int, int]] = {}
+    skipped: Dict[str, os.stat_result] = {}
     for job in jobs:
         if job.raw is None:
             try:
-                st = os.stat(job.path)
+                st = job.stat if job.stat is not None else os.stat(job.path)
                 if not stat.S_ISREG(st.st_mode):
                     raise OSError("not a regular file")  # never block on a FIFO or device
                 if st.st_size > source_module.MAX_FILE_BYTES:
                     raise OSError("too large")  # the worker refuses it without reading it
                 known = cache.unchanged_digest(job.display, st.st_size, st.st_mtime_ns)
                 if known is not None:
+                    skipped[job.display] = st
                     out.append((job, known))
                     continue
-                read_ns = time.time_ns()
-                with open(job.path, "rb") as handle:
-                    job.raw = handle.read()
-                if len(job.raw) == st.st_size:
-                    stats[job.display] = (st.st_size, st.st_mtime_ns, read_ns)
+                _read(job, st, stats)
             except OSError:
                 out.append((job, None))  # the worker reports why
                 continue
         out.append((job, digest_of(job.raw)))
-    return out, stats
+    return out, stats, skipped
+
+
+def _read(job: Job, st: os.stat_result, stats: Dict[str, Tuple[int, int, int]]) -> None:
+    read_ns = time.time_ns()
+    with open(job.path, "rb") as handle:
+        job.raw = handle.read()
+    if len(job.raw) == st.st_size:
+        stats[job.display] = (st.st_size, st.st_mtime_ns, read_ns)
 
 
 def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
@@ -137,21 +145,29 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     cache = Cache(settings.root, settings.fingerprint(), enabled=use_cache)
 
     t0 = time.perf_counter()
-    hashed, stats = read_jobs(work, cache)
+    hashed, stats, skipped = read_jobs(work, cache)
     phase["read"] = time.perf_counter() - t0
 
     results: Dict[str, FileResult] = {}
     todo: List[Job] = []
 
     tag = modules_tag(project_modules)
+    hits = 0
     for job, digest in hashed:
         cached = cache.get(job.display, digest) if digest else None
         if cached is not None and (cache.modules_tag(job.display) == tag or _deps_still_valid(cached, module_set)):
             cache.retag(job.display, tag)
+            hits += 1
             results[job.display] = cached
             if job.display in stats:
+                cache.restat(job.display, stats[job.display])  # next time, its stat will do
                 job.raw = None  # read only for its hash: do not hold every file of the tree
         else:
+            if job.display in skipped:  # unchanged, but its entry is unusable: read it here so
+                try:                    # the new entry records its stat
+                    _read(job, skipped[job.display], stats)
+                except OSError:
+                    pass  # the worker reports why
             todo.append(job)
 
     t1 = time.perf_counter()
@@ -181,7 +197,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     phase["total"] = time.perf_counter() - t_start
     return RunResult(
         findings=findings, files=len(work), results=results,
-        sources={j.display: j.path for j in work}, cache_hits=cache.hits, timings=phase,
+        sources={j.display: j.path for j in work}, cache_hits=hits, timings=phase,
         internal_errors=sum(1 for f in findings if f.code == "LL002"), index=index,
     )
 

@@ -43,23 +43,6 @@ class FileResult:
     timings: Dict[str, float] = field(default_factory=dict)
     cacheable: bool = True
 
-    def to_dict(self) -> dict:
-        return {
-            "path": self.path, "digest": self.digest,
-            "findings": [f.to_dict() for f in self.findings],
-            "deferred": [d.to_dict() for d in self.deferred],
-            "summary": self.summary, "imports": self.imports, "project_deps": self.project_deps,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "FileResult":
-        return cls(
-            path=data["path"], digest=data["digest"],
-            findings=[Finding.from_dict(f) for f in data["findings"]],
-            deferred=[Deferred.from_dict(d) for d in data["deferred"]],
-            summary=data["summary"], imports=list(data["imports"]), project_deps=list(data["project_deps"]),
-        )
-
 
 def pack_summary(summary: Dict[str, Any]) -> str:
     """A summary as the cache keeps it: compressed JSON, in base64. Most summaries of a run served

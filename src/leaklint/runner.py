@@ -78,9 +78,10 @@ def make_jobs(options: CheckOptions, settings: Settings) -> List[Job]:
         display = options.stdin_filename or "-"
         jobs.append(Job(path=display, display=display, raw=data))
     exclude = tuple(settings.exclude) + tuple(settings.extend_exclude)
-    for path in discover(file_paths, exclude, settings.root):
+    stats: dict = {}
+    for path in discover(file_paths, exclude, settings.root, stats=stats):
         display = os.path.normpath(path) if not path.startswith("./") else path[2:]
-        jobs.append(Job(path=path, display=display))
+        jobs.append(Job(path=path, display=display, stat=stats.get(path)))
     return jobs
 
 
