@@ -1,5 +1,6 @@
 """The per-file cache: hits on an unchanged tree, invalidation by content, configuration and
-dependencies, and safety against corrupt, foreign or concurrently written cache files."""
+dependencies, and safety against corrupt, foreign or concurrently written cache files; and the
+record of the last run, reused whole when nothing it depends on changed."""
 
 from __future__ import annotations
 
@@ -26,11 +27,18 @@ def run(*args: str):
     match = re.search(r"timing: files (\d+), cache hits (\d+)", result.stderr)
     assert match, result.output
     result.files, result.hits = int(match.group(1)), int(match.group(2))
+    result.reused = "last identical run reused" in result.stderr
     return result
 
 
+def age(*paths, seconds: float = 60) -> None:
+    """Date files back, beyond the racy window: as files are in a tree not being edited."""
+    for p in paths or [p for p in Path(".").rglob("*.py") if ".leaklint_cache" not in p.parts]:
+        os.utime(p, (time.time() - seconds, time.time() - seconds))
+
+
 def cache_files():
-    return sorted(Path(".leaklint_cache").glob("*.json"))
+    return sorted(Path(".leaklint_cache").glob("v*.json"))
 
 
 def tree(n: int = 6) -> None:
@@ -303,3 +311,99 @@ def test_entries_of_deleted_files_are_pruned():
     assert sorted(json.loads(path.read_text(encoding="utf-8"))["files"]) == ["m0.py", "m1.py", "m2.py", "m4.py", "m5.py"]
     assert run("m0.py").hits == 1  # a run over one file keeps the entries of the others
     assert len(json.loads(path.read_text(encoding="utf-8"))["files"]) == 5
+
+
+# --------------------------------------------------------------------------- the last run
+def test_an_identical_run_reuses_the_last_runs_findings():
+    tree()
+    age()
+    first = run(".")
+    assert not first.reused
+    second = run(".")
+    assert second.reused and (second.files, second.hits) == (6, 6)
+    assert second.stdout == first.stdout and second.exit_code == first.exit_code == 1
+    for path in cache_files():  # the per-file cache is not even read
+        path.write_text("not json", encoding="utf-8")
+    assert run(".").stdout == first.stdout
+
+
+@pytest.mark.parametrize("change", [
+    lambda: Path("m0.py").write_text(HAZARD, encoding="utf-8"),  # content and mtime
+    lambda: Path("m1.py").unlink(),  # a file fewer
+    lambda: Path("m9.py").write_text(HAZARD, encoding="utf-8"),  # a file more
+    lambda: Path("__init__.py").write_text("", encoding="utf-8"),  # every module renamed
+    lambda: os.utime("m0.py", (time.time() - 30, time.time() - 30)),  # only touched
+])
+def test_any_change_to_the_files_is_a_new_run(change):
+    tree()
+    age()
+    run(".")
+    assert run(".").reused
+    change()
+    age(*[p for p in Path(".").glob("*.py") if p.name != "m0.py"])
+    expected = run("--no-cache", ".")
+    after = run(".")
+    assert not after.reused and after.stdout == expected.stdout
+
+
+def test_other_settings_or_other_paths_are_a_new_run():
+    tree()
+    age()
+    run(".")
+    narrowed = run("--ignore", "LL101", ".")
+    assert not narrowed.reused and "LL101" not in narrowed.stdout
+    assert not run("m1.py").reused
+    assert run("--ignore", "LL101", ".").reused
+
+
+def test_a_file_changed_too_close_to_its_read_is_not_vouched_for():
+    tree()
+    age()
+    run(".")
+    Path("m0.py").write_text(HAZARD, encoding="utf-8")  # now: within the racy window
+    assert not run(".").reused
+    assert not run(".").reused  # no record was written: m0.py's stat cannot tell its content yet
+    age()
+    run(".")
+    assert run(".").reused
+
+
+def test_a_dependency_change_is_seen_through_the_last_run(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    age()
+    run("pkg")
+    assert run("pkg").reused
+    Path("pkg/limits.py").write_text("LIMIT = 5\n", encoding="utf-8")
+    age(Path("pkg/limits.py"), seconds=30)
+    second = run("pkg")
+    assert not second.reused and "LL901 uses pkg.limits.LIMIT = 5" in second.stdout
+    assert run("pkg").reused
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"header": 1}', '{"header": {}, "key": "x", "findings": []}'])
+def test_a_corrupt_last_run_record_is_ignored(content):
+    tree()
+    age()
+    expected = run(".")
+    (record,) = Path(".leaklint_cache").glob("last-run-*.json")
+    data = json.loads(record.read_text(encoding="utf-8"))
+    data["findings"][0]["line"] = "5"
+    record.write_text(json.dumps(data), encoding="utf-8")
+    assert not run(".").reused  # a malformed finding: not trusted
+    record.write_text(content, encoding="utf-8")
+    again = run(".")
+    assert not again.reused and again.stdout == expected.stdout
+    assert run(".").reused  # rewritten
+
+
+def test_fixing_never_uses_the_last_run():
+    tree()
+    age()
+    run(".")
+    fixed = run("--fix", "--unsafe-fixes", ".")
+    assert not fixed.reused
+    assert "timeout=" in Path("m1.py").read_text(encoding="utf-8")

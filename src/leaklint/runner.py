@@ -131,7 +131,8 @@ def run_check(options: CheckOptions) -> int:
     phases = {"discover": clock() - t_discover}
     stdin_mode = any(j.raw is not None for j in jobs)
     use_cache = options.use_cache and not stdin_mode
-    result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
+    result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings,
+                 need_results=options.fix or options.diff)
     if options.write_baseline:
         from leaklint.baseline import write_baseline
 
@@ -194,7 +195,8 @@ def run_check(options: CheckOptions) -> int:
         for name, seconds in {"discover": phases["discover"], **result.timings, "fixes": phases["fixes"],
                               "output": phases["output"]}.items():
             click.echo(f"timing: {name:<18} {seconds * 1000:9.1f} ms", err=True)
-        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}", err=True)
+        reused = "; the findings of the last identical run reused" if result.reused else ""
+        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}{reused}", err=True)
     if result.internal_errors or any(f.code == "LL002" for f in findings):
         return EXIT_ERROR
     if options.diff:
