@@ -7,7 +7,6 @@ import ast
 import os
 
 import leaklint.checks as checks
-import leaklint.engine as engine
 from leaklint.checks.base import Checker, Rule
 
 TEST_RUNNER_PID = os.getpid()
@@ -18,7 +17,6 @@ def inject(monkeypatch, *classes) -> None:
     original = checks.checker_classes
     combined = tuple(original()) + tuple(classes)
     monkeypatch.setattr(checks, "checker_classes", lambda: combined)
-    monkeypatch.setattr(engine, "checker_classes", lambda: combined)
 
 
 def _positive_constant(index, qualname):

@@ -5,19 +5,18 @@ that the engine caches, merges and reports."""
 from __future__ import annotations
 
 import ast
-import hashlib
 import time
 import traceback
-from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint.catalogue import Catalogue
 from leaklint.checks import make_checkers
 from leaklint.config import Settings
+from leaklint._digest import blake2b, digest_of
 from leaklint.findings import Fix, Finding
 from leaklint.noqa import is_suppressed, skips_file
-from leaklint.results import Deferred, FileResult, digest_of, module_name_for, project_deps  # noqa: F401
+from leaklint.results import Deferred, FileResult, project_deps
 from leaklint.semantic.inference import SPENT as ASTROID_SPENT
 from leaklint.semantic.model import Model, module_summary
 from leaklint.source import Source, SourceError, decode, read_source
@@ -107,7 +106,7 @@ class FileContext:
         text = " ".join(self.segment(node).split()) if hasattr(node, "end_lineno") else ""
         if len(text) > 400:
             text = text[:400]
-        return hashlib.blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
+        return blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
 
 
 def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,

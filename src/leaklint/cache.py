@@ -1,35 +1,27 @@
 """Per-file results keyed by content hash, leaklint version, Python version and settings.
 
-One JSON file per (version, Python, settings) under ``.leaklint_cache/``, replaced atomically, so
-concurrent runs never leave a torn file (the last writer wins). Anything that does not look
-exactly like a cache written by this version is ignored and rebuilt.
+One JSON file per (version, Python, settings) in the cache folder (``leaklint.cachedir``),
+replaced atomically. Anything that does not look exactly like a cache written by this version is
+ignored and rebuilt.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
-from leaklint import __version__
+from leaklint.cachedir import CACHE_DIR, RACY_NS, file_name, header, well_formed_finding, write_json
 from leaklint.findings import Finding
 from leaklint.results import Deferred, FileResult, pack_summary
-
-CACHE_DIR = ".leaklint_cache"
-FORMAT = 3
-# a file whose size and mtime match its entry is not read again, unless it was modified within
-# this many nanoseconds of being read (a later edit in the same clock tick would keep its mtime)
-RACY_NS = 2_000_000_000
 
 
 class Cache:
     def __init__(self, root: str, settings_fingerprint: str, enabled: bool = True):
         self.enabled = enabled
         self.directory = os.path.join(root, CACHE_DIR)
-        py = f"{sys.version_info[0]}{sys.version_info[1]}"
-        self.path = os.path.join(self.directory, f"v{FORMAT}-{__version__}-py{py}-{settings_fingerprint}.json")
-        self.header = {"format": FORMAT, "leaklint": __version__, "python": py, "settings": settings_fingerprint}
+        self.path = os.path.join(self.directory, file_name("", settings_fingerprint))
+        self.header = header(settings_fingerprint)
         self.entries: Dict[str, dict] = {}
         self._dirty = False
         if enabled:
@@ -121,77 +113,7 @@ class Cache:
 
     def save(self) -> None:
         if self.enabled and self._dirty:
-            _write_json(self.directory, self.path, {"header": self.header, "files": self.entries})
-
-
-class LastRun:
-    """The findings of the last run with these settings, reused whole when the next run checks
-    the same files, every one with the size and mtime it had then.
-
-    That is exactly when every file's entry in ``Cache`` would be used again, so the findings
-    would come out the same; reusing them skips loading every entry, indexing the project and
-    resolving deferred findings. The record is written only when each file's content was confirmed
-    by a read that was not racy (see ``RACY_NS``), so a later edit within the same clock tick
-    cannot hide behind an unchanged mtime. It is one small file per settings: runs on other sets
-    of files replace it, and then fall back on the per-file cache."""
-
-    def __init__(self, root: str, settings_fingerprint: str):
-        self.directory = os.path.join(root, CACHE_DIR)
-        py = f"{sys.version_info[0]}{sys.version_info[1]}"
-        self.path = os.path.join(self.directory,
-                                 f"last-run-v{FORMAT}-{__version__}-py{py}-{settings_fingerprint}.json")
-        self.header = {"format": FORMAT, "leaklint": __version__, "python": py, "settings": settings_fingerprint}
-
-    @staticmethod
-    def key(files: Sequence[Tuple[str, str, bool, int, int]]) -> str:
-        """The digest of the run's files: (display path, module, is a package, size, mtime_ns)."""
-        import hashlib
-
-        text = "\n".join(f"{d}\0{m}\0{int(p)}\0{size}\0{mtime}" for d, m, p, size, mtime in files)
-        return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
-
-    def findings(self, key: str) -> Optional[List[Finding]]:
-        """The recorded findings when the record is for ``key``; ``None`` otherwise."""
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            if not isinstance(data, dict) or data.get("header") != self.header or data.get("key") != key:
-                return None
-            findings = [Finding.from_dict(f) for f in data["findings"]]
-        except (OSError, ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError, AttributeError):
-            return None
-        if not all(_well_formed_finding(f) for f in findings):
-            return None
-        return findings
-
-    def save(self, key: str, findings: Sequence[Finding]) -> None:
-        _write_json(self.directory, self.path,
-                    {"header": self.header, "key": key, "findings": [f.to_dict() for f in findings]})
-
-
-def _write_json(directory: str, path: str, data: dict) -> None:
-    """Write ``data`` to ``path`` atomically; a place that cannot be written is left alone."""
-    try:
-        os.makedirs(directory, exist_ok=True)
-        marker = os.path.join(directory, ".gitignore")
-        if not os.path.exists(marker):
-            with open(marker, "w", encoding="utf-8") as handle:
-                handle.write("# created by leaklint\n*\n")
-        import tempfile  # only a run that changed something writes
-
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-    except OSError:
-        pass  # a read-only tree still gets its results, just not cached
+            write_json(self.directory, self.path, {"header": self.header, "files": self.entries})
 
 
 def _encode(result: FileResult) -> dict:
@@ -228,15 +150,6 @@ def _well_formed(result: FileResult, path: str) -> bool:
     """A cached entry must have the exact shape this version writes: a finding with a string line
     number would break sorting and every formatter later, far from its cause."""
     for f in list(result.findings) + [d.finding for d in result.deferred]:
-        if f.path != path or not _well_formed_finding(f):
+        if f.path != path or not well_formed_finding(f):
             return False
     return all(isinstance(d.condition, tuple) and d.condition for d in result.deferred)
-
-
-def _well_formed_finding(f: Finding) -> bool:
-    numbers = (f.line, f.column, f.end_line, f.end_column)
-    if not all(type(n) is int and n >= 1 for n in numbers):
-        return False
-    if not all(isinstance(v, str) for v in (f.path, f.code, f.message, f.fingerprint)):
-        return False
-    return f.fix is None or (isinstance(f.fix.safety, str) and isinstance(f.fix.ops, tuple))

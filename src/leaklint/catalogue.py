@@ -12,8 +12,10 @@ from __future__ import annotations
 import copy
 import sys
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Dict, List, Mapping
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -36,6 +38,8 @@ class CatalogueError(ValueError):
 
 def rules_dir() -> Path:
     """The shipped catalogues: inside the wheel as ``leaklint/_rules``, in a checkout as ``rules/``."""
+    from pathlib import Path  # imported here: a run served from the cache reads no catalogue
+
     packaged = Path(__file__).resolve().parent / "_rules"
     if packaged.is_dir():
         return packaged

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 from leaklint import __version__, registry
+from leaklint._digest import blake2b
 from leaklint.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
 
 DEFAULT_EXCLUDE = (
@@ -48,7 +48,7 @@ class Settings:
             "per_file_ignores": self.per_file_ignores, "options": self.options,
             "catalogue": self.catalogue_extensions,
         }
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:24]
+        return blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
 
     def is_enabled(self, code: str, extra_ignores: Sequence[str] = ()) -> bool:
         best_select = max((len(p) for p in self.select + self.extend_select if code.startswith(p)), default=-1)
@@ -65,14 +65,14 @@ def default_options() -> Dict[str, Dict[str, Any]]:
             for family, options in registry.OPTIONS.items()}
 
 
-def find_config(start: Path) -> Optional[Path]:
+def find_config(start: "os.PathLike[str] | str") -> Optional[str]:
     """The nearest config file at or above ``start``; a pyproject.toml counts only with [tool.leaklint]."""
-    current = start if start.is_dir() else start.parent
-    current = current.resolve()
-    for directory in (current, *current.parents):
+    current = os.fspath(start)
+    current = os.path.realpath(current if os.path.isdir(current) else os.path.dirname(current) or ".")
+    while True:
         for name in CONFIG_FILES:
-            candidate = directory / name
-            if not candidate.is_file():
+            candidate = os.path.join(current, name)
+            if not os.path.isfile(candidate):
                 continue
             if name != "pyproject.toml":
                 return candidate
@@ -83,7 +83,10 @@ def find_config(start: Path) -> Optional[Path]:
                 return candidate  # report its error when loading
             if isinstance(data.get("tool"), dict) and "leaklint" in data["tool"]:
                 return candidate
-    return None
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
 
 
 def _codes(value: Any, where: str, known: Sequence[str]) -> Tuple[str, ...]:
@@ -105,15 +108,16 @@ def _str_list(value: Any, where: str) -> Tuple[str, ...]:
     return tuple(value)
 
 
-def load_settings(config_path: Optional[Path], search_from: Optional[Path] = None) -> Settings:
+def load_settings(config_path: "os.PathLike[str] | str | None",
+                  search_from: "os.PathLike[str] | str | None" = None) -> Settings:
     """Settings from ``config_path`` (``--config``) or from the file found above ``search_from``."""
     if config_path is None and search_from is not None:
         config_path = find_config(search_from)
     settings = Settings(options=default_options())
     if config_path is None:
-        settings.root = str(Path.cwd())
+        settings.root = os.getcwd()
         return settings
-    config_path = Path(config_path)
+    config_path = os.path.normpath(os.fspath(config_path))
     try:
         with open(config_path, "rb") as handle:
             text = handle.read().decode("utf-8")
@@ -129,12 +133,12 @@ def load_settings(config_path: Optional[Path], search_from: Optional[Path] = Non
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{config_path}: invalid TOML: not UTF-8 ({exc.reason})") from None
     prefix = "tool.leaklint"
-    if config_path.name == "pyproject.toml":
+    if os.path.basename(config_path) == "pyproject.toml":
         table = data.get("tool", {}).get("leaklint", {}) if isinstance(data.get("tool"), dict) else {}
     else:
         table, prefix = data, ""
     where = f"{config_path}: " + (prefix + "." if prefix else "")
-    settings.root = str(config_path.resolve().parent)
+    settings.root = os.path.dirname(os.path.realpath(config_path))
     settings.config_path = str(config_path)
     apply_table(settings, table, where)
     return settings

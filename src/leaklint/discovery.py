@@ -238,3 +238,30 @@ def _regular_or_broken_link(entry: os.DirEntry, stats: Dict[str, os.stat_result]
         stats[entry.path] = st
         return True
     return False
+
+
+def module_name_for(path: str, packages: Optional[Dict[str, str]] = None) -> Tuple[str, bool]:
+    """Dotted module name from the package structure on disk (``__init__.py`` up the tree).
+    ``packages`` memoizes each folder's package name across the files of one run."""
+    abspath = os.path.abspath(path)
+    directory, filename = os.path.split(abspath)
+    stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    package = _package_of(directory, packages if packages is not None else {})
+    if is_package:
+        return package, True
+    return (f"{package}.{stem}" if package else stem), False
+
+
+def _package_of(directory: str, memo: Dict[str, str]) -> str:
+    """The dotted name of the package ``directory`` is, or "" when it holds no ``__init__.py``."""
+    known = memo.get(directory)
+    if known is None:
+        known = ""
+        if os.path.isfile(os.path.join(directory, "__init__.py")):
+            parent, name = os.path.split(directory)
+            if name:
+                above = _package_of(parent, memo)
+                known = f"{above}.{name}" if above else name
+        memo[directory] = known
+    return known

@@ -9,16 +9,20 @@ import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from leaklint import registry
-from leaklint.cache import RACY_NS, Cache, LastRun
-from leaklint.checks import checker_classes
-from leaklint.config import Settings
-from leaklint.findings import Finding
-from leaklint.results import FileResult, digest_of, module_name_for, project_deps
-from leaklint.semantic.project import ProjectIndex
 from leaklint import source as source_module
+from leaklint._digest import blake2b, digest_of
+from leaklint.cachedir import RACY_NS, LastRun
+from leaklint.discovery import module_name_for
+from leaklint.findings import Finding
+
+if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
+    from leaklint.cache import Cache
+    from leaklint.config import Settings
+    from leaklint.results import FileResult
+    from leaklint.semantic.project import ProjectIndex
 
 MIN_FILES_PER_WORKER = 8
 
@@ -155,6 +159,9 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
             return RunResult(findings=reused, files=len(work), results={},
                              sources={j.display: j.path for j in work}, cache_hits=len(work), timings=phase,
                              internal_errors=0, reused=True)
+    from leaklint.cache import Cache
+    from leaklint.semantic.project import ProjectIndex
+
     project_modules = tuple(sorted({j.module for j in work if j.module}))
     module_set = frozenset(project_modules)
     cache = Cache(settings.root, fingerprint, enabled=use_cache)
@@ -290,6 +297,8 @@ def _resolver(kind: str) -> Optional[Callable[..., Any]]:
             module, name = where
             classes: Sequence[type] = (getattr(import_module(module), name),)
         else:
+            from leaklint.checks import checker_classes
+
             classes = checker_classes()  # a checker the registry does not know (a test's)
         _RESOLVERS[kind] = next((cls.resolvers[kind] for cls in classes  # type: ignore[attr-defined]
                                  if kind in cls.resolvers), None)  # type: ignore[attr-defined]
@@ -298,14 +307,14 @@ def _resolver(kind: str) -> Optional[Callable[..., Any]]:
 
 def modules_tag(project_modules: Sequence[str]) -> str:
     """A short digest of the run's set of project modules (sorted)."""
-    import hashlib
-
-    return hashlib.blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
+    return blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
 
 
 def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:
     """A cached result stays valid while its imports resolve to the same project modules: its
     deferred checks (and what it took for external) depend on that."""
+    from leaklint.results import project_deps
+
     return project_deps(cached.imports, module_set) == cached.project_deps
 
 
@@ -357,6 +366,8 @@ def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], ti
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+
+    from leaklint.results import FileResult
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     try:

@@ -4,9 +4,7 @@ served from the cache never imports the analysis itself."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -61,37 +59,6 @@ def unpack_summary(text: str) -> Dict[str, Dict[str, Any]]:
     if not isinstance(decoded, dict) or not all(isinstance(v, dict) for v in decoded.values()):
         return {}
     return decoded
-
-
-def digest_of(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
-
-
-def module_name_for(path: str, packages: Optional[Dict[str, str]] = None) -> Tuple[str, bool]:
-    """Dotted module name from the package structure on disk (``__init__.py`` up the tree).
-    ``packages`` memoizes each folder's package name across the files of one run."""
-    abspath = os.path.abspath(path)
-    directory, filename = os.path.split(abspath)
-    stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
-    is_package = stem == "__init__"
-    package = _package_of(directory, packages if packages is not None else {})
-    if is_package:
-        return package, True
-    return (f"{package}.{stem}" if package else stem), False
-
-
-def _package_of(directory: str, memo: Dict[str, str]) -> str:
-    """The dotted name of the package ``directory`` is, or "" when it holds no ``__init__.py``."""
-    known = memo.get(directory)
-    if known is None:
-        known = ""
-        if os.path.isfile(os.path.join(directory, "__init__.py")):
-            parent, name = os.path.split(directory)
-            if name:
-                above = _package_of(parent, memo)
-                known = f"{above}.{name}" if above else name
-        memo[directory] = known
-    return known
 
 
 def project_deps(imports: Sequence[str], module_set) -> List[str]:

@@ -6,7 +6,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, List, Optional
 
 import click
@@ -51,9 +50,9 @@ def _error(message: str) -> int:
 
 
 def resolve_settings(options: CheckOptions) -> Settings:
-    first = Path(options.stdin_filename or (options.paths[0] if options.paths and options.paths[0] != "-" else "."))
-    search_from = first if first.exists() else Path.cwd()
-    settings = load_settings(Path(options.config_path) if options.config_path else None, search_from)
+    first = options.stdin_filename or (options.paths[0] if options.paths and options.paths[0] != "-" else ".")
+    search_from = first if os.path.exists(first) else os.getcwd()
+    settings = load_settings(options.config_path or None, search_from)
     known = registry.CODES
     for flag, values in (("--select", options.select), ("--ignore", options.ignore),
                          ("--extend-select", options.extend_select)):

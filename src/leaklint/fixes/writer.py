@@ -8,7 +8,7 @@ import os
 import stat
 import tempfile
 
-from leaklint.results import digest_of
+from leaklint._digest import digest_of
 from leaklint.source import Source
 
 

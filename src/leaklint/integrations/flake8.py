@@ -16,7 +16,7 @@ from typing import Dict, Iterator, List, Tuple
 
 from leaklint import __version__
 from leaklint.analysis import analyse_tree
-from leaklint.results import module_name_for
+from leaklint.discovery import module_name_for
 from leaklint.catalogue import Catalogue
 from leaklint.config import ConfigError, Settings, load_settings
 from leaklint.engine import resolve_deferred

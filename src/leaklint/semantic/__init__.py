@@ -1,5 +1,4 @@
-"""What names and values mean: scopes, imports, bindings, the project index, astroid on demand."""
+"""What names and values mean: scopes, imports, bindings, the project index, astroid on demand.
 
-from leaklint.semantic.model import Binding, Model, Scope
-
-__all__ = ["Binding", "Model", "Scope"]
+The modules are imported by what uses them: ``model`` by the analysis, ``project`` by the engine,
+``inference`` (astroid) only when a rule needs it."""
