@@ -7,7 +7,7 @@ import re
 import stat
 from dataclasses import dataclass
 from fnmatch import translate
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 
 class DiscoveryError(Exception):
@@ -57,6 +57,14 @@ class GitIgnore:
     base: str
     rules: List[Tuple[re.Pattern, bool, bool]]  # (regex, negated, dir_only)
 
+    def __post_init__(self) -> None:
+        # without negations the last matching rule is any matching rule: one regex for folders,
+        # one for files, instead of every rule per entry
+        self._any: Optional[Tuple[Optional[re.Pattern], Optional[re.Pattern]]] = None
+        if not any(negated for _, negated, _ in self.rules):
+            self._any = (_either([r.pattern for r, _, _ in self.rules]),
+                         _either([r.pattern for r, _, dir_only in self.rules if not dir_only]))
+
     @classmethod
     def load(cls, directory: str) -> Optional["GitIgnore"]:
         path = os.path.join(directory, ".gitignore")
@@ -88,6 +96,9 @@ class GitIgnore:
     def match(self, path: str, is_dir: bool) -> Optional[bool]:
         """True ignored, False re-included, None when no rule speaks. ``path`` is absolute."""
         rel = _relative(path, self.base)
+        if self._any is not None:
+            regex = self._any[0] if is_dir else self._any[1]
+            return True if regex is not None and regex.match(rel) else None
         verdict = None
         for regex, negated, dir_only in self.rules:
             if dir_only and not is_dir:
@@ -117,6 +128,10 @@ class _Excluder:
         if self.any.match(name) or self.any.match(rel) or self.any.match(path):
             return True
         return self.below is not None and self.below.match(rel) is not None
+
+
+def _either(patterns: Sequence[str]) -> Optional[re.Pattern]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _relative(path: str, base: str) -> str:
@@ -157,7 +172,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
 
 
 def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool,
-          stats: Dict[str, os.stat_result]) -> Iterator[str]:
+          stats: Dict[str, os.stat_result]) -> List[str]:
     ignores: List[GitIgnore] = []
     if respect_gitignore:
         # .gitignore files above the starting folder, up to the repository root
@@ -175,7 +190,9 @@ def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool,
                 ignores.append(gi)
     visited = set()
     excluder = _Excluder(exclude, os.path.abspath(root))
-    yield from _walk_dir(top, excluder, ignores, respect_gitignore, visited, stats)
+    out: List[str] = []
+    _walk_dir(top, excluder, ignores, respect_gitignore, visited, stats, out)
+    return out
 
 
 def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
@@ -188,8 +205,9 @@ def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
     return bool(verdict)
 
 
-def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
-              respect_gitignore: bool, visited: set, stats: Dict[str, os.stat_result]) -> Iterator[str]:
+def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore], respect_gitignore: bool,
+              visited: set, stats: Dict[str, os.stat_result], out: List[str]) -> None:
+    """Append the files to check under ``directory`` to ``out``, in name order."""
     try:
         st = os.stat(directory)
     except OSError:
@@ -199,14 +217,14 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
         return
     visited.add(key)
     absolute = os.path.abspath(directory)  # once per folder: entries extend it
-    if respect_gitignore:
-        gi = GitIgnore.load(absolute)
-        if gi:
-            ignores = ignores + [gi]
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
         return
+    if respect_gitignore and any(e.name == ".gitignore" for e in entries):
+        gi = GitIgnore.load(absolute)
+        if gi:
+            ignores = ignores + [gi]
     join = os.path.join
     for entry in entries:
         name = entry.name
@@ -222,9 +240,9 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore],
         if ignores and _ignored(ignores, entry_abs, is_dir):
             continue
         if is_dir:
-            yield from _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited, stats)
+            _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited, stats, out)
         elif _regular_or_broken_link(entry, stats):
-            yield entry.path
+            out.append(entry.path)
 
 
 def _regular_or_broken_link(entry: os.DirEntry, stats: Dict[str, os.stat_result]) -> bool:
@@ -243,11 +261,14 @@ def _regular_or_broken_link(entry: os.DirEntry, stats: Dict[str, os.stat_result]
 def module_name_for(path: str, packages: Optional[Dict[str, str]] = None) -> Tuple[str, bool]:
     """Dotted module name from the package structure on disk (``__init__.py`` up the tree).
     ``packages`` memoizes each folder's package name across the files of one run."""
-    abspath = os.path.abspath(path)
-    directory, filename = os.path.split(abspath)
+    memo = packages if packages is not None else {}
+    given, filename = os.path.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
     is_package = stem == "__init__"
-    package = _package_of(directory, packages if packages is not None else {})
+    key = "\0" + given  # the folder as given: made absolute once, not once per file
+    package = memo.get(key)
+    if package is None:
+        package = memo[key] = _package_of(os.path.abspath(given or "."), memo)
     if is_package:
         return package, True
     return (f"{package}.{stem}" if package else stem), False
