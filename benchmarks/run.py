@@ -3,9 +3,10 @@
     python benchmarks/run.py            # everything: corpus, peers, leaklint, scaling, docs
     python benchmarks/run.py --quick    # one run per tool, no scaling (a smoke test of the script)
 
-Run it with the Python that has leaklint installed (``leaklint`` next to ``sys.executable``).
-It builds the corpus from pinned PyPI wheels into ``benchmarks/corpus/`` and the peers into their
-own virtualenvs (``benchmarks/.venv-*``), both git-ignored and reused on the next run; prints a
+Any Python 3 runs it. It builds the corpus from pinned PyPI wheels into ``benchmarks/corpus/``,
+and leaklint (installed from this checkout, not editable) and the peers into their own
+virtualenvs (``benchmarks/.venv-*``), so every tool runs as ``pip install`` leaves it, bytecode
+compiled. All are git-ignored and reused while what they were built from is unchanged; prints a
 table of median wall time, lines per second, peak memory and each tool's time as a ratio to
 leaklint's cold run (measured in the same run), and writes it to ``docs/benchmarks.md`` between
 the result markers.
@@ -129,27 +130,54 @@ def venv_bin(name: str, tool: str) -> str:
     return os.path.join(HERE, f".venv-{name}", "bin", tool)
 
 
+def build_leaklint() -> None:
+    """leaklint from this checkout as a user gets it: a wheel installed by pip, bytecode compiled
+    (an editable install, or a tree whose bytecode may not be written, recompiles every module on
+    every run). Reinstalled whenever the checkout's sources change."""
+    _ensure_venv("leaklint", [REPO], source_digest())
+
+
 def build_venvs(with_plugin: bool) -> None:
     """One virtualenv per set of peers, so no plugin slows down another tool's run."""
     for name, requirements in VENVS.items():
         _ensure_venv(name, ["-r", os.path.join(HERE, requirements)])
     if with_plugin:
-        # editable, so the plugin runs the leaklint of this checkout, not a copy from the first run
-        _ensure_venv("flake8-leaklint", ["-r", os.path.join(HERE, VENVS["flake8-plain"]), "-e", REPO])
+        _ensure_venv("flake8-leaklint", ["-r", os.path.join(HERE, VENVS["flake8-plain"]), REPO], source_digest())
 
 
-def _ensure_venv(name: str, install: Sequence[str]) -> None:
+def source_digest() -> str:
+    """What an install of this checkout is built from."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in ("src", "rules"):
+        for directory, dirs, files in sorted(os.walk(os.path.join(REPO, folder))):
+            dirs.sort()
+            for name in sorted(files):
+                if name.endswith((".py", ".toml")):
+                    path = os.path.join(directory, name)
+                    digest.update(os.path.relpath(path, REPO).encode())
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
+    with open(os.path.join(REPO, "pyproject.toml"), "rb") as handle:
+        digest.update(handle.read())
+    return digest.hexdigest()[:16]
+
+
+def _ensure_venv(name: str, install: Sequence[str], built_from: str = "") -> None:
     directory = os.path.join(HERE, f".venv-{name}")
     stamp = os.path.join(directory, ".installed")
-    spec = " ".join(install)
+    spec = " ".join(install) + (f" @ {built_from}" if built_from else "")
     if os.path.exists(stamp):
         with open(stamp, encoding="utf-8") as handle:
             if handle.read() == spec:
                 return
     log(f"virtualenv: {name}")
     subprocess.run([sys.executable, "-m", "venv", "--clear", directory], check=True)
+    # PYTHONDONTWRITEBYTECODE would stop pip compiling what it installs
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([os.path.join(directory, "bin", "python"), "-m", "pip", "install", "--quiet", *install],
-                   check=True)
+                   check=True, env=env)
     with open(stamp, "w", encoding="utf-8") as handle:
         handle.write(spec)
 
@@ -328,8 +356,7 @@ def tool_version(command: Sequence[str]) -> str:
 
 # --------------------------------------------------------------------------- the run
 def leaklint_command() -> List[str]:
-    script = os.path.join(os.path.dirname(sys.executable), "leaklint")
-    return [script] if os.path.exists(script) else [sys.executable, "-m", "leaklint"]
+    return [venv_bin("leaklint", "leaklint")]
 
 
 def benchmark(args: argparse.Namespace, packages: Dict[str, Dict[str, int]]) -> Tuple[List[Row], Dict[str, str], List[Row]]:
@@ -524,6 +551,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help=f"do not update {os.path.relpath(DOC, REPO)}")
     args = parser.parse_args()
     packages = build_corpus()
+    build_leaklint()
     if not args.no_peers:
         build_venvs(has_flake8_plugin())
     LOAD["start"] = _load()

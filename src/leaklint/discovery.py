@@ -119,12 +119,21 @@ class _Excluder:
         stripped = [p.rstrip("/") for p in patterns if p.rstrip("/")]
         self.any = _union(stripped)
         self.below = _union([p + "/*" for p in stripped if "/" in p])
+        self._folders: Dict[str, str] = {}  # folder -> its path relative to the root
+
+    def _relative(self, path: str, name: str) -> str:
+        """``path`` relative to the root: once per folder (``relpath`` is slow outside the root)."""
+        folder = path[: len(path) - len(name) - 1]
+        rel = self._folders.get(folder)
+        if rel is None:
+            rel = self._folders[folder] = _relative(folder, self.root)
+        return name if rel == "." else f"{rel}/{name}"
 
     def __call__(self, path: str, name: str) -> bool:
         """``path`` is absolute."""
         if self.any is None:
             return False
-        rel = _relative(path, self.root) if self.root else path
+        rel = self._relative(path, name) if self.root else path
         if self.any.match(name) or self.any.match(rel) or self.any.match(path):
             return True
         return self.below is not None and self.below.match(rel) is not None
