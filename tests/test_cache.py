@@ -32,9 +32,20 @@ def run(*args: str):
 
 
 def age(*paths, seconds: float = 60) -> None:
-    """Date files back, beyond the racy window: as files are in a tree not being edited."""
-    for p in paths or [p for p in Path(".").rglob("*.py") if ".leaklint_cache" not in p.parts]:
+    """Date files and folders back, beyond the racy window: as in a tree not being edited."""
+    everything = [Path("."), *(p for p in Path(".").rglob("*") if ".leaklint_cache" not in p.parts)]
+    for p in paths or everything:
         os.utime(p, (time.time() - seconds, time.time() - seconds))
+
+
+def settled(*args: str):
+    """Run, let the tree age, run again: the second run can vouch for what it looked at, and
+    records it (the first run also created the cache folder, a change to the tree's root). The
+    tree is a repository, as most are: the folders above it are none of its business."""
+    Path(".git").mkdir(exist_ok=True)
+    run(*args)
+    age()
+    return run(*args)
 
 
 def cache_files():
@@ -314,10 +325,9 @@ def test_entries_of_deleted_files_are_pruned():
 
 
 # --------------------------------------------------------------------------- the last run
-def test_an_identical_run_reuses_the_last_runs_findings():
+def test_an_identical_run_replays_the_last_runs_findings():
     tree()
-    age()
-    first = run(".")
+    first = settled(".")
     assert not first.reused
     second = run(".")
     assert second.reused and (second.files, second.hits) == (6, 6)
@@ -329,43 +339,103 @@ def test_an_identical_run_reuses_the_last_runs_findings():
 
 @pytest.mark.parametrize("change", [
     lambda: Path("m0.py").write_text(HAZARD, encoding="utf-8"),  # content and mtime
+    lambda: os.utime("m0.py", (time.time() - 30, time.time() - 30)),  # only touched
     lambda: Path("m1.py").unlink(),  # a file fewer
     lambda: Path("m9.py").write_text(HAZARD, encoding="utf-8"),  # a file more
+    lambda: Path("m9.txt").write_text("", encoding="utf-8"),  # any entry more, even one never checked
     lambda: Path("__init__.py").write_text("", encoding="utf-8"),  # every module renamed
-    lambda: os.utime("m0.py", (time.time() - 30, time.time() - 30)),  # only touched
+    lambda: Path("sub").mkdir() or Path("sub/m9.py").write_text(HAZARD, encoding="utf-8"),  # a folder more
+    lambda: Path(".gitignore").write_text("m1.py\n", encoding="utf-8"),  # a file ignored
+    lambda: Path("pkg/.gitignore").write_text("*.py\n", encoding="utf-8"),  # in a folder below
+    lambda: Path("pkg/inner.py").write_text(HAZARD, encoding="utf-8"),  # a file in a folder below
 ])
-def test_any_change_to_the_files_is_a_new_run(change):
+def test_any_change_to_what_the_run_looked_at_is_a_new_run(change):
     tree()
-    age()
-    run(".")
+    Path("pkg").mkdir()
+    Path("pkg/inner.py").write_text(CLEAN, encoding="utf-8")
+    settled(".")
     assert run(".").reused
     change()
-    age(*[p for p in Path(".").glob("*.py") if p.name != "m0.py"])
     expected = run("--no-cache", ".")
     after = run(".")
     assert not after.reused and after.stdout == expected.stdout
 
 
-def test_other_settings_or_other_paths_are_a_new_run():
+def test_a_gitignore_edited_in_place_is_a_new_run():
     tree()
-    age()
-    run(".")
+    Path(".gitignore").write_text("nothing.py\n", encoding="utf-8")
+    settled(".")
+    assert run(".").reused
+    Path(".gitignore").write_text("m1.py\n", encoding="utf-8")  # same folder entries, new rules
+    after = run(".")
+    assert not after.reused and "m1.py" not in after.stdout
+
+
+def test_a_package_made_above_the_checked_folder_is_a_new_run(monkeypatch):
+    inject(monkeypatch, ConstantUse)  # its findings name modules
+    Path("outer/pkg").mkdir(parents=True)
+    Path("outer/pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("outer/pkg/limits.py").write_text("LIMIT = 4\n", encoding="utf-8")
+    Path("outer/pkg/user.py").write_text("from .limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    assert "uses pkg.limits.LIMIT = 4" in settled("outer/pkg").stdout
+    assert run("outer/pkg").reused
+    Path("outer/__init__.py").write_text("", encoding="utf-8")  # pkg is now outer.pkg
+    after = run("outer/pkg")
+    assert not after.reused and "uses outer.pkg.limits.LIMIT = 4" in after.stdout
+
+
+def test_a_package_made_above_the_repository_is_a_new_run(monkeypatch):
+    inject(monkeypatch, ConstantUse)
+    Path("outer/pkg/.git").mkdir(parents=True)  # the repository: the walk up for .gitignore stops here
+    Path("outer/pkg/__init__.py").write_text("", encoding="utf-8")
+    Path("outer/pkg/limits.py").write_text("LIMIT = 4\n", encoding="utf-8")
+    Path("outer/pkg/user.py").write_text("from .limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    settled("outer/pkg")  # module names still look above it, for __init__.py
+    assert run("outer/pkg").reused
+    Path("outer/__init__.py").write_text("", encoding="utf-8")
+    after = run("outer/pkg")
+    assert not after.reused and "uses outer.pkg.limits.LIMIT = 4" in after.stdout
+
+
+def test_a_gitignore_made_above_the_checked_folder_is_a_new_run():
+    Path("outer/src").mkdir(parents=True)
+    Path("outer/src/m1.py").write_text(HAZARD, encoding="utf-8")
+    assert "m1.py" in settled("outer/src").stdout
+    assert run("outer/src").reused
+    Path("outer/.gitignore").write_text("m1.py\n", encoding="utf-8")
+    after = run("outer/src")
+    assert not after.reused and "m1.py" not in after.stdout
+
+
+def test_other_settings_paths_or_folders_are_a_new_run(tmp_path):
+    tree()
+    settled(".")
     narrowed = run("--ignore", "LL101", ".")
     assert not narrowed.reused and "LL101" not in narrowed.stdout
+    assert run("--ignore", "LL101", ".").reused  # a record per settings ...
     assert not run("m1.py").reused
-    assert run("--ignore", "LL101", ".").reused
+    assert not run(".").reused  # ... and per settings one: the run on m1.py replaced it
+    settled("m1.py")
+    assert run("m1.py").reused and not run(".").reused
+    os.chdir(tmp_path)  # the same paths from elsewhere name other files
+    Path("m1.py").write_text(CLEAN, encoding="utf-8")
+    assert not run("m1.py").reused
 
 
-def test_a_file_changed_too_close_to_its_read_is_not_vouched_for():
+def test_nothing_looked_at_too_soon_after_it_changed_is_vouched_for():
     tree()
-    age()
-    run(".")
+    settled(".")
+    assert run(".").reused
     Path("m0.py").write_text(HAZARD, encoding="utf-8")  # now: within the racy window
     assert not run(".").reused
     assert not run(".").reused  # no record was written: m0.py's stat cannot tell its content yet
     age()
     run(".")
     assert run(".").reused
+    Path("m9.py").write_text(CLEAN, encoding="utf-8")
+    age(*Path(".").glob("*.py"))  # the new file is old, but its folder changed just now
+    run(".")
+    assert not run(".").reused
 
 
 def test_a_dependency_change_is_seen_through_the_last_run(monkeypatch):
@@ -374,21 +444,17 @@ def test_a_dependency_change_is_seen_through_the_last_run(monkeypatch):
     Path("pkg/__init__.py").write_text("", encoding="utf-8")
     Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
     Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
-    age()
-    run("pkg")
+    settled("pkg")
     assert run("pkg").reused
     Path("pkg/limits.py").write_text("LIMIT = 5\n", encoding="utf-8")
-    age(Path("pkg/limits.py"), seconds=30)
     second = run("pkg")
     assert not second.reused and "LL901 uses pkg.limits.LIMIT = 5" in second.stdout
-    assert run("pkg").reused
 
 
 @pytest.mark.parametrize("content", ["", "{", "[]", '{"header": 1}', '{"header": {}, "key": "x", "findings": []}'])
 def test_a_corrupt_last_run_record_is_ignored(content):
     tree()
-    age()
-    expected = run(".")
+    expected = settled(".")
     (record,) = Path(".leaklint_cache").glob("last-run-*.json")
     data = json.loads(record.read_text(encoding="utf-8"))
     data["findings"][0]["line"] = "5"
@@ -400,10 +466,9 @@ def test_a_corrupt_last_run_record_is_ignored(content):
     assert run(".").reused  # rewritten
 
 
-def test_fixing_never_uses_the_last_run():
+def test_fixing_never_replays():
     tree()
-    age()
-    run(".")
+    settled(".")
     fixed = run("--fix", "--unsafe-fixes", ".")
     assert not fixed.reused
     assert "timeout=" in Path("m1.py").read_text(encoding="utf-8")

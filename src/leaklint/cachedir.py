@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from stat import S_ISDIR, S_ISREG
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from leaklint import __version__
@@ -36,15 +37,19 @@ def _python() -> str:
 
 
 class LastRun:
-    """The findings of the last run with these settings, reused whole when the next run checks
-    the same files, every one with the size and mtime it had then.
+    """The findings of the last run with these settings, replayed when the next run is the same
+    command over a tree in which nothing it looked at has changed.
 
-    That is exactly when every file's entry in ``Cache`` would be used again, so the findings
-    would come out the same; reusing them skips loading every entry, indexing the project and
-    resolving deferred findings. The record is written only when each file's content was confirmed
-    by a read that was not racy (see ``RACY_NS``), so a later edit within the same clock tick
-    cannot hide behind an unchanged mtime. It is one small file per settings: runs on other sets
-    of files replace it, and then fall back on the per-file cache."""
+    The record holds what the run's discovery looked at (each folder listed or searched with its
+    mtime, each ``.gitignore`` with its size and mtime: an entry added, removed or renamed changes
+    its folder's mtime) and each checked file's size and mtime. When all still match, discovery
+    would find the same files and every file's entry in the per-file cache would be used again, so
+    the findings would come out the same; replaying them takes one ``stat`` per folder and file
+    instead of walking the tree, loading every entry, indexing the project and resolving deferred
+    findings. It is written only when every file's content was confirmed by a read that was not
+    racy, and every folder and ``.gitignore`` was looked at long enough after its last change (see
+    ``RACY_NS``): a later change within the same clock tick cannot hide behind an unchanged mtime.
+    One small file per settings: a run of another command replaces it."""
 
     def __init__(self, root: str, settings_fingerprint: str):
         self.directory = os.path.join(root, CACHE_DIR)
@@ -52,28 +57,54 @@ class LastRun:
         self.header = header(settings_fingerprint)
 
     @staticmethod
-    def key(files: Sequence[Tuple[str, str, bool, int, int]]) -> str:
-        """The digest of the run's files: (display path, module, is a package, size, mtime_ns)."""
-        text = "\n".join(f"{d}\0{m}\0{int(p)}\0{size}\0{mtime}" for d, m, p, size, mtime in files)
+    def key(command: Sequence[object]) -> str:
+        """The digest of what decides which files a run checks and how it names them."""
+        text = json.dumps(list(command), default=str)
         return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
-    def findings(self, key: str) -> Optional[List[Finding]]:
-        """The recorded findings when the record is for ``key``; ``None`` otherwise."""
+    def replay(self, key: str) -> Optional[Tuple[List[Finding], int]]:
+        """The recorded findings and number of files, when the record is for ``key`` and nothing
+        it lists has changed; ``None`` otherwise."""
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
             if not isinstance(data, dict) or data.get("header") != self.header or data.get("key") != key:
                 return None
+            folders, files, count = data["folders"], data["files"], data["count"]
+            if type(count) is not int:
+                return None
+            for path, mtime in folders:
+                st = os.stat(path)
+                if st.st_mtime_ns != mtime or not S_ISDIR(st.st_mode):
+                    return None
+            for path, size, mtime in files:
+                st = os.stat(path)
+                if st.st_mtime_ns != mtime or st.st_size != size or not S_ISREG(st.st_mode):
+                    return None
             findings = [Finding.from_dict(f) for f in data["findings"]]
         except (OSError, ValueError, UnicodeDecodeError, RecursionError, KeyError, TypeError, AttributeError):
             return None
         if not all(well_formed_finding(f) for f in findings):
             return None
-        return findings
+        return findings, count
 
-    def save(self, key: str, findings: Sequence[Finding]) -> None:
-        write_json(self.directory, self.path,
-                    {"header": self.header, "key": key, "findings": [f.to_dict() for f in findings]})
+    def save(self, key: str, folders: Dict[str, Tuple[int, int]], files: Dict[str, Tuple[int, int, int]],
+             checked: Sequence[Tuple[str, int, int]], findings: Sequence[Finding]) -> bool:
+        """Record a run: ``folders`` and ``files`` it looked at (with when), ``checked`` the
+        (path, size, mtime_ns) its results were confirmed for. Nothing is written when something
+        was looked at too soon after it changed; returns whether the record was written."""
+        if any(seen - mtime < RACY_NS for mtime, seen in folders.values()):
+            return False
+        if any(seen - mtime < RACY_NS for _, mtime, seen in files.values()):
+            return False
+        write_json(self.directory, self.path, {
+            "header": self.header, "key": key, "count": len(checked),
+            "folders": [[path, mtime] for path, (mtime, _) in folders.items()],
+            "files": [[path, size, mtime] for path, (size, mtime, _) in files.items()]
+                     + [[os.path.abspath(path), size, mtime] for path, size, mtime in checked],
+            "findings": [f.to_dict() for f in findings],
+        })
+        return True
 
 
 def write_json(directory: str, path: str, data: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from fnmatch import translate
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -12,6 +13,31 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 class DiscoveryError(Exception):
     pass
+
+
+class Trail:
+    """What a discovery looked at: each folder it listed or searched, with its mtime and when it
+    looked, and each ``.gitignore`` it read. Adding, removing or renaming an entry changes its
+    folder's mtime, so while none of these changes, the same discovery finds the same files (the
+    idea of git's untracked cache)."""
+
+    def __init__(self) -> None:
+        self.folders: Dict[str, Tuple[int, int]] = {}  # absolute path -> (mtime_ns, seen_ns)
+        self.files: Dict[str, Tuple[int, int, int]] = {}  # absolute path -> (size, mtime_ns, seen_ns)
+        self.complete = True  # False when something could not be looked at
+
+    def folder(self, path: str, st: Optional[os.stat_result] = None) -> None:
+        seen = time.time_ns()
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                self.complete = False
+                return
+        self.folders[path] = (st.st_mtime_ns, seen)
+
+    def file(self, path: str, st: os.stat_result) -> None:
+        self.files[path] = (st.st_size, st.st_mtime_ns, time.time_ns())
 
 
 def _gitignore_regex(pattern: str) -> str:
@@ -66,10 +92,12 @@ class GitIgnore:
                          _either([r.pattern for r, _, dir_only in self.rules if not dir_only]))
 
     @classmethod
-    def load(cls, directory: str) -> Optional["GitIgnore"]:
+    def load(cls, directory: str, trail: Optional[Trail] = None) -> Optional["GitIgnore"]:
         path = os.path.join(directory, ".gitignore")
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
+                if trail is not None:
+                    trail.file(path, os.fstat(handle.fileno()))
                 lines = handle.read().splitlines()
         except OSError:
             return None
@@ -157,10 +185,12 @@ def _union(patterns: Sequence[str]) -> Optional[re.Pattern]:
 
 
 def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
-             respect_gitignore: bool = True, stats: Optional[Dict[str, os.stat_result]] = None) -> List[str]:
+             respect_gitignore: bool = True, stats: Optional[Dict[str, os.stat_result]] = None,
+             trail: Optional[Trail] = None) -> List[str]:
     """Python files under ``paths``. Explicitly named files are always included. Raises
     ``DiscoveryError`` for a path that does not exist. ``stats`` receives the stat of each file
-    found in a folder (taken anyway to tell regular files from devices)."""
+    found in a folder (taken anyway to tell regular files from devices), ``trail`` what the
+    discovery looked at."""
     found: List[str] = []
     seen = set()
     for raw in paths:
@@ -172,7 +202,7 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
                 seen.add(key)
                 found.append(raw)
             continue
-        for file in _walk(raw, exclude, root, respect_gitignore, stats if stats is not None else {}):
+        for file in _walk(raw, exclude, root, respect_gitignore, stats if stats is not None else {}, trail):
             key = os.path.normpath(file)
             if key not in seen:
                 seen.add(key)
@@ -181,26 +211,28 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
 
 
 def _walk(top: str, exclude: Sequence[str], root: str, respect_gitignore: bool,
-          stats: Dict[str, os.stat_result]) -> List[str]:
+          stats: Dict[str, os.stat_result], trail: Optional[Trail]) -> List[str]:
     ignores: List[GitIgnore] = []
     if respect_gitignore:
         # .gitignore files above the starting folder, up to the repository root
         chain = []
         current = os.path.abspath(top)
         while True:
+            if trail is not None:
+                trail.folder(current)  # a .git or .gitignore appearing here changes its mtime
             parent = os.path.dirname(current)
             if os.path.isdir(os.path.join(current, ".git")) or parent == current:
                 break
             current = parent
             chain.append(current)
         for directory in reversed(chain):
-            gi = GitIgnore.load(directory)
+            gi = GitIgnore.load(directory, trail)
             if gi:
                 ignores.append(gi)
     visited = set()
     excluder = _Excluder(exclude, os.path.abspath(root))
     out: List[str] = []
-    _walk_dir(top, excluder, ignores, respect_gitignore, visited, stats, out)
+    _walk_dir(top, excluder, ignores, respect_gitignore, visited, stats, out, trail)
     return out
 
 
@@ -215,23 +247,29 @@ def _ignored(ignores: Sequence[GitIgnore], path: str, is_dir: bool) -> bool:
 
 
 def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore], respect_gitignore: bool,
-              visited: set, stats: Dict[str, os.stat_result], out: List[str]) -> None:
+              visited: set, stats: Dict[str, os.stat_result], out: List[str], trail: Optional[Trail]) -> None:
     """Append the files to check under ``directory`` to ``out``, in name order."""
     try:
         st = os.stat(directory)
     except OSError:
+        if trail is not None:
+            trail.complete = False
         return
     key = (st.st_dev, st.st_ino)
     if key in visited:  # symlink loop
         return
     visited.add(key)
     absolute = os.path.abspath(directory)  # once per folder: entries extend it
+    if trail is not None:
+        trail.folder(absolute, st)  # taken before listing: a change after it changes the mtime
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
     except OSError:
+        if trail is not None:
+            trail.complete = False
         return
     if respect_gitignore and any(e.name == ".gitignore" for e in entries):
-        gi = GitIgnore.load(absolute)
+        gi = GitIgnore.load(absolute, trail)
         if gi:
             ignores = ignores + [gi]
     join = os.path.join
@@ -249,7 +287,7 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore], res
         if ignores and _ignored(ignores, entry_abs, is_dir):
             continue
         if is_dir:
-            _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited, stats, out)
+            _walk_dir(entry.path, excluded, ignores, respect_gitignore, visited, stats, out, trail)
         elif _regular_or_broken_link(entry, stats):
             out.append(entry.path)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 from leaklint import registry
 from leaklint import source as source_module
 from leaklint._digest import blake2b, digest_of
-from leaklint.cachedir import RACY_NS, LastRun
+from leaklint.cachedir import RACY_NS
 from leaklint.discovery import module_name_for
 from leaklint.findings import Finding
 
@@ -48,6 +48,8 @@ class RunResult:
     internal_errors: int = 0
     index: Optional[ProjectIndex] = None
     reused: bool = False  # the findings of the last identical run (no results, no index)
+    # every file's result comes from content its stat vouches for (``_confirmed``)
+    confirmed: bool = False
 
 
 # --------------------------------------------------------------------------- worker side
@@ -137,10 +139,11 @@ def _read(job: Job, st: os.stat_result, stats: Dict[str, Tuple[int, int, int]]) 
 
 
 def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
-        timings: bool = False, need_results: bool = False) -> RunResult:
-    """Analyse the jobs' files (or take them from the cache) and resolve deferred findings.
-    Without ``need_results`` (per-file results and the project index, which fixing needs), the
-    findings of an identical last run may be reused whole (``LastRun``)."""
+        timings: bool = False) -> RunResult:
+    """Analyse the jobs' files (or take them from the cache) and resolve deferred findings."""
+    from leaklint.cache import Cache
+    from leaklint.semantic.project import ProjectIndex
+
     t_start = time.perf_counter()
     phase: Dict[str, float] = {}
     work = list(paths_or_jobs)
@@ -149,19 +152,6 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
         if not job.module:
             job.module, job.is_package = module_name_for(job.path, packages)
     fingerprint = settings.fingerprint()
-    last_run = LastRun(settings.root, fingerprint) if use_cache else None
-    key = _last_run_key(work) if last_run is not None else None
-    if key is not None and not need_results:
-        assert last_run is not None
-        reused = last_run.findings(key)
-        if reused is not None:
-            phase["total"] = time.perf_counter() - t_start
-            return RunResult(findings=reused, files=len(work), results={},
-                             sources={j.display: j.path for j in work}, cache_hits=len(work), timings=phase,
-                             internal_errors=0, reused=True)
-    from leaklint.cache import Cache
-    from leaklint.semantic.project import ProjectIndex
-
     project_modules = tuple(sorted({j.module for j in work if j.module}))
     module_set = frozenset(project_modules)
     cache = Cache(settings.root, fingerprint, enabled=use_cache)
@@ -216,32 +206,13 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     cache.prune({j.display for j in work})
     cache.save()
     findings.sort(key=lambda f: f.sort_key)
-    if key is not None and last_run is not None and _confirmed(work, stats, skipped, results):
-        last_run.save(key, findings)
     phase["total"] = time.perf_counter() - t_start
     return RunResult(
         findings=findings, files=len(work), results=results,
         sources={j.display: j.path for j in work}, cache_hits=hits, timings=phase,
         internal_errors=sum(1 for f in findings if f.code == "LL002"), index=index,
+        confirmed=use_cache and _confirmed(work, stats, skipped, results),
     )
-
-
-def _last_run_key(work: List[Job]) -> Optional[str]:
-    """The ``LastRun`` key of these files, or ``None`` when one has no stat to go by."""
-    files = []
-    for job in work:
-        if job.raw is not None:
-            return None  # standard input
-        if job.stat is None:
-            try:
-                job.stat = os.stat(job.path)
-            except OSError:
-                return None
-        st = job.stat
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        files.append((job.display, job.module, job.is_package, st.st_size, st.st_mtime_ns))
-    return LastRun.key(files)
 
 
 def _confirmed(work: List[Job], stats: Dict[str, Tuple[int, int, int]], skipped: Dict[str, os.stat_result],
@@ -249,6 +220,8 @@ def _confirmed(work: List[Job], stats: Dict[str, Tuple[int, int, int]], skipped:
     """Whether every file's result comes from content its stat vouches for: read in this run long
     enough after its last change, or found unchanged by that stat against an entry that was."""
     for job in work:
+        if job.raw is not None and job.display not in stats:
+            return False  # standard input
         result = results.get(job.display)
         if result is None or not result.cacheable:
             return False

@@ -6,14 +6,15 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import click
 
 from leaklint import registry
 from leaklint.config import ConfigError, Settings, load_settings, validate_code
-from leaklint.discovery import DiscoveryError, discover
-from leaklint.engine import Job, run
+from leaklint.cachedir import LastRun
+from leaklint.discovery import DiscoveryError, Trail, discover, module_name_for
+from leaklint.engine import Job, RunResult, run
 from leaklint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -69,7 +70,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
     return settings
 
 
-def make_jobs(options: CheckOptions, settings: Settings) -> List[Job]:
+def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] = None) -> List[Job]:
+    """The files to check, with their module names; ``trail`` records what deciding them took."""
     jobs: List[Job] = []
     file_paths = [p for p in options.paths if p != "-"]
     if "-" in options.paths:
@@ -77,10 +79,24 @@ def make_jobs(options: CheckOptions, settings: Settings) -> List[Job]:
         display = options.stdin_filename or "-"
         jobs.append(Job(path=display, display=display, raw=data))
     exclude = tuple(settings.exclude) + tuple(settings.extend_exclude)
-    stats: dict = {}
-    for path in discover(file_paths, exclude, settings.root, stats=stats):
+    stats: Dict[str, os.stat_result] = {}
+    for path in discover(file_paths, exclude, settings.root, stats=stats, trail=trail):
         display = os.path.normpath(path) if not path.startswith("./") else path[2:]
-        jobs.append(Job(path=path, display=display, stat=stats.get(path)))
+        st = stats.get(path)
+        if st is None:  # named on the command line
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None  # reported when it is read
+        jobs.append(Job(path=path, display=display, stat=st))
+    packages: Dict[str, str] = {}
+    for job in jobs:
+        if job.raw is None:
+            job.module, job.is_package = module_name_for(job.path, packages)
+    if trail is not None:
+        for folder in packages:  # each looked for an __init__.py
+            if not folder.startswith("\0"):
+                trail.folder(folder)
     return jobs
 
 
@@ -123,15 +139,32 @@ def run_check(options: CheckOptions) -> int:
             return _error(str(exc))
     clock = time.perf_counter
     t_discover = clock()
-    try:
-        jobs = make_jobs(options, settings)
-    except DiscoveryError as exc:
-        return _error(str(exc))
-    phases = {"discover": clock() - t_discover}
-    stdin_mode = any(j.raw is not None for j in jobs)
+    stdin_mode = "-" in options.paths
     use_cache = options.use_cache and not stdin_mode
-    result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings,
-                 need_results=options.fix or options.diff)
+    last_run = key = None
+    if use_cache:
+        last_run = LastRun(settings.root, settings.fingerprint())
+        key = LastRun.key([os.getcwd(), settings.root, options.paths, settings.exclude, settings.extend_exclude])
+    # fixing needs every file's results and the project index: never a replay
+    replayed = last_run.replay(key) if last_run is not None and key and not (options.fix or options.diff) else None
+    jobs: List[Job] = []
+    if replayed is not None:
+        findings, count = replayed
+        phases = {"discover": 0.0}
+        result = RunResult(findings=findings, files=count, results={}, cache_hits=count, reused=True,
+                           timings={"replay": clock() - t_discover})
+    else:
+        trail = Trail()
+        try:
+            jobs = make_jobs(options, settings, trail)
+        except DiscoveryError as exc:
+            return _error(str(exc))
+        phases = {"discover": clock() - t_discover}
+        result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
+        if last_run is not None and key and result.confirmed and trail.complete:
+            checked = [(j.path, j.stat.st_size, j.stat.st_mtime_ns) for j in jobs if j.stat is not None]
+            if len(checked) == len(jobs):
+                last_run.save(key, trail.folders, trail.files, checked, result.findings)
     if options.write_baseline:
         from leaklint.baseline import write_baseline
 
