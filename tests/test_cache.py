@@ -466,6 +466,17 @@ def test_a_corrupt_last_run_record_is_ignored(content):
     assert run(".").reused  # rewritten
 
 
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif"])
+def test_a_replay_reports_exactly_what_a_fresh_run_does(fmt):
+    tree()
+    Path("pkg").mkdir()
+    Path("pkg/inner.py").write_text(HAZARD, encoding="utf-8")
+    expected = run("--no-cache", "--format", fmt, "--statistics", ".")
+    settled("--format", fmt, ".")
+    replayed = run("--format", fmt, "--statistics", ".")
+    assert replayed.reused and replayed.stdout == expected.stdout and replayed.exit_code == expected.exit_code
+
+
 def test_fixing_never_replays():
     tree()
     settled(".")

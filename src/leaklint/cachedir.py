@@ -120,7 +120,8 @@ def write_json(directory: str, path: str, data: dict) -> None:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
+                # dumps, not dump: only encoding to one string uses the C encoder (5x faster)
+                handle.write(json.dumps(data, separators=(",", ":")))
             os.replace(tmp, path)
         except BaseException:
             try:
