@@ -477,6 +477,53 @@ def test_a_replay_reports_exactly_what_a_fresh_run_does(fmt):
     assert replayed.reused and replayed.stdout == expected.stdout and replayed.exit_code == expected.exit_code
 
 
+def count_edit_computations(monkeypatch):
+    import leaklint.fixes.session as session
+
+    calls = []
+    real = session.with_edits
+    monkeypatch.setattr(session, "with_edits", lambda text, f: calls.append(f.path) or real(text, f))
+    return calls
+
+
+def test_fix_edits_are_computed_once_per_content(monkeypatch):
+    tree()  # just written: no last-run record, each file's entry serves
+    calls = count_edit_computations(monkeypatch)
+    first = run("--format", "sarif", ".")
+    assert len(calls) == 3
+    calls.clear()
+    second = run("--format", "sarif", ".")
+    assert calls == [] and second.stdout == first.stdout and second.hits == 6
+    Path("m1.py").write_text(HAZARD + "\n", encoding="utf-8")
+    run("--format", "sarif", ".")
+    assert calls == ["m1.py"]  # only the changed file's
+
+
+def test_a_replay_keeps_the_edits_it_computed(monkeypatch):
+    tree()
+    settled(".")  # the record has no edits: text output needs none
+    calls = count_edit_computations(monkeypatch)
+    first = run("--format", "json", ".")
+    assert first.reused and len(calls) == 3
+    calls.clear()
+    second = run("--format", "json", ".")
+    assert second.reused and calls == [] and second.stdout == first.stdout
+    assert json.loads(second.stdout)[0]["fix"]["edits"]
+
+
+def test_no_edits_for_a_file_changed_since_it_was_analysed():
+    from leaklint.engine import RunResult
+    from leaklint.findings import Finding, Fix
+    from leaklint.fixes.session import attach_edits
+
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    fix = Fix("add a timeout", "unsafe", (("add_keyword", (5, 11, 5, 28), "timeout", "10"),))
+    finding = Finding("svc.py", 5, 12, 5, 29, "LL101", "no timeout", fix, "f")
+    assert attach_edits([finding], RunResult([finding], 1, {}))[0].fix.edits  # the content analysed
+    stale = RunResult([finding], 1, {}, digests={"svc.py": "0" * 32})
+    assert attach_edits([finding], stale)[0].fix.edits == ()  # positions of other content
+
+
 def test_fixing_never_replays():
     tree()
     settled(".")

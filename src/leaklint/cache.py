@@ -91,6 +91,31 @@ class Cache:
             entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
             self._dirty = True
 
+    def remember_edits(self, findings) -> bool:
+        """Store the concrete edits of these findings' fixes in their entries (findings are
+        matched by code, position and fingerprint). Returns whether any entry changed."""
+        changed = False
+        by_path: Dict[str, list] = {}
+        for f in findings:
+            if f.fix is not None and f.fix.edits:
+                by_path.setdefault(f.path, []).append(f)
+        for path, found in by_path.items():
+            entry = self.entries.get(path)
+            if not self.enabled or not isinstance(entry, dict):
+                continue
+            stored = {}
+            for data in list(entry.get("findings") or ()) + [d.get("finding") for d in entry.get("deferred") or ()
+                                                              if isinstance(d, dict)]:
+                if isinstance(data, dict) and isinstance(data.get("fix"), dict):
+                    key = tuple(data.get(k) for k in ("line", "column", "end_line", "end_column", "code", "fingerprint"))
+                    stored[key] = data["fix"]
+            for f in found:
+                fix = stored.get((f.line, f.column, f.end_line, f.end_column, f.code, f.fingerprint))
+                if fix is not None and not fix.get("edits"):
+                    fix["edits"] = [e.to_dict() for e in f.fix.edits]
+                    self._dirty = changed = True
+        return changed
+
     def put(self, result: FileResult, stat: Optional[Tuple[int, int, int]] = None,
             modules_tag: str = "") -> None:
         """Store ``result``; ``stat`` is (size, mtime_ns, read_ns) of the bytes it was computed

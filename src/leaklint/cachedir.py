@@ -62,16 +62,16 @@ class LastRun:
         text = json.dumps(list(command), default=str)
         return blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
-    def replay(self, key: str) -> Optional[Tuple[List[Finding], int]]:
-        """The recorded findings and number of files, when the record is for ``key`` and nothing
-        it lists has changed; ``None`` otherwise."""
+    def replay(self, key: str) -> Optional["Replay"]:
+        """The recorded run, when the record is for ``key`` and nothing it lists has changed;
+        ``None`` otherwise."""
         try:
             with open(self.path, encoding="utf-8") as handle:
                 data = json.load(handle)
             if not isinstance(data, dict) or data.get("header") != self.header or data.get("key") != key:
                 return None
-            folders, files, count = data["folders"], data["files"], data["count"]
-            if type(count) is not int:
+            folders, files, count, digests = data["folders"], data["files"], data["count"], data["digests"]
+            if type(count) is not int or not isinstance(digests, dict):
                 return None
             for path, mtime in folders:
                 st = os.stat(path)
@@ -86,13 +86,16 @@ class LastRun:
             return None
         if not all(well_formed_finding(f) for f in findings):
             return None
-        return findings, count
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in digests.items()):
+            return None
+        return Replay(findings, count, digests, data)
 
     def save(self, key: str, folders: Dict[str, Tuple[int, int]], files: Dict[str, Tuple[int, int, int]],
-             checked: Sequence[Tuple[str, int, int]], findings: Sequence[Finding]) -> bool:
+             checked: Sequence[Tuple[str, int, int]], findings: Sequence[Finding], digests: Dict[str, str]) -> bool:
         """Record a run: ``folders`` and ``files`` it looked at (with when), ``checked`` the
-        (path, size, mtime_ns) its results were confirmed for. Nothing is written when something
-        was looked at too soon after it changed; returns whether the record was written."""
+        (path, size, mtime_ns) its results were confirmed for, ``digests`` their contents'. Nothing
+        is written when something was looked at too soon after it changed; returns whether the
+        record was written."""
         if any(seen - mtime < RACY_NS for mtime, seen in folders.values()):
             return False
         if any(seen - mtime < RACY_NS for _, mtime, seen in files.values()):
@@ -102,9 +105,24 @@ class LastRun:
             "folders": [[path, mtime] for path, (mtime, _) in folders.items()],
             "files": [[path, size, mtime] for path, (size, mtime, _) in files.items()]
                      + [[os.path.abspath(path), size, mtime] for path, size, mtime in checked],
+            "digests": digests,
             "findings": [f.to_dict() for f in findings],
         })
         return True
+
+    def update(self, replay: "Replay", findings: Sequence[Finding]) -> None:
+        """Rewrite a replayed record with ``findings`` (the same, with the edits computed since)."""
+        write_json(self.directory, self.path, {**replay.data, "findings": [f.to_dict() for f in findings]})
+
+
+class Replay:
+    """A recorded run found still valid: its findings, number of files and content digests."""
+
+    def __init__(self, findings: List[Finding], count: int, digests: Dict[str, str], data: dict):
+        self.findings = findings
+        self.count = count
+        self.digests = digests
+        self.data = data
 
 
 def write_json(directory: str, path: str, data: dict) -> None:

@@ -50,6 +50,14 @@ class RunResult:
     reused: bool = False  # the findings of the last identical run (no results, no index)
     # every file's result comes from content its stat vouches for (``_confirmed``)
     confirmed: bool = False
+    digests: Dict[str, str] = field(default_factory=dict)  # display -> digest of the content analysed
+    cache: Optional[Cache] = None  # where computed fix edits are remembered
+
+    def remember_edits(self, findings: Sequence[Finding]) -> None:
+        """Keep the fix edits computed for ``findings`` in the per-file cache, beside the findings
+        they belong to, so later runs over the same content need not compute them again."""
+        if self.cache is not None and self.cache.remember_edits(findings):
+            self.cache.save()
 
 
 # --------------------------------------------------------------------------- worker side
@@ -212,6 +220,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
         sources={j.display: j.path for j in work}, cache_hits=hits, timings=phase,
         internal_errors=sum(1 for f in findings if f.code == "LL002"), index=index,
         confirmed=use_cache and _confirmed(work, stats, skipped, results),
+        digests={d: r.digest for d, r in results.items() if r.digest}, cache=cache if use_cache else None,
     )
 
 

@@ -145,26 +145,22 @@ def run_check(options: CheckOptions) -> int:
     if use_cache:
         last_run = LastRun(settings.root, settings.fingerprint())
         key = LastRun.key([os.getcwd(), settings.root, options.paths, settings.exclude, settings.extend_exclude])
-    # fixing needs every file's results and the project index: never a replay
-    replayed = last_run.replay(key) if last_run is not None and key and not (options.fix or options.diff) else None
+    # fixing needs every file's results and the project index: never a replay, nor a record
+    fixing = options.fix or options.diff
+    replay = last_run.replay(key) if last_run is not None and key and not fixing else None
     jobs: List[Job] = []
-    if replayed is not None:
-        findings, count = replayed
+    trail = Trail()
+    if replay is not None:
         phases = {"discover": 0.0}
-        result = RunResult(findings=findings, files=count, results={}, cache_hits=count, reused=True,
-                           timings={"replay": clock() - t_discover})
+        result = RunResult(findings=replay.findings, files=replay.count, results={}, cache_hits=replay.count,
+                           reused=True, digests=replay.digests, timings={"replay": clock() - t_discover})
     else:
-        trail = Trail()
         try:
             jobs = make_jobs(options, settings, trail)
         except DiscoveryError as exc:
             return _error(str(exc))
         phases = {"discover": clock() - t_discover}
         result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
-        if last_run is not None and key and result.confirmed and trail.complete:
-            checked = [(j.path, j.stat.st_size, j.stat.st_mtime_ns) for j in jobs if j.stat is not None]
-            if len(checked) == len(jobs):
-                last_run.save(key, trail.folders, trail.files, checked, result.findings)
     if options.write_baseline:
         from leaklint.baseline import write_baseline
 
@@ -194,11 +190,19 @@ def run_check(options: CheckOptions) -> int:
             if any(f.code == "LL002" for f in problems):
                 return EXIT_ERROR
             return EXIT_CLEAN if not findings or options.exit_zero else EXIT_FINDINGS
-    elif wants_edits and any(f.fix is not None for f in findings):
+    elif wants_edits and any(f.fix is not None and not f.fix.edits for f in findings):
         from leaklint.fixes.session import attach_edits
 
         findings = attach_edits(findings, result)
+        if replay is not None and last_run is not None:
+            last_run.update(replay, findings)  # the edits are kept for the next replay ...
+        else:
+            result.remember_edits(findings)  # ... and for the next run over the same contents
     phases["fixes"] = clock() - t_fixes
+    if replay is None and last_run is not None and key and not fixing and result.confirmed and trail.complete:
+        checked = [(j.path, j.stat.st_size, j.stat.st_mtime_ns) for j in jobs if j.stat is not None]
+        if len(checked) == len(jobs):
+            last_run.save(key, trail.folders, trail.files, checked, findings, result.digests)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
     t_output = clock()

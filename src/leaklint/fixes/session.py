@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from leaklint.analysis import analyse
+from leaklint._digest import digest_of
 from leaklint.catalogue import Catalogue
 from leaklint.engine import Job, RunResult, resolve_deferred
 from leaklint.findings import Finding
@@ -132,14 +133,17 @@ def attach_edits(findings: List[Finding], run: RunResult) -> List[Finding]:
     texts: Dict[str, Optional[str]] = {}
     out = []
     for f in findings:
-        if f.fix is None:
+        if f.fix is None or f.fix.edits:  # no fix, or its edits already known (from the cache)
             out.append(f)
             continue
         if f.path not in texts:
             path = run.sources.get(f.path, f.path)
             try:
                 with open(path, "rb") as handle:
-                    texts[f.path] = decode(f.path, handle.read()).text
+                    raw = handle.read()
+                expected = run.digests.get(f.path)
+                # changed since it was analysed: the findings' positions no longer hold
+                texts[f.path] = None if expected and digest_of(raw) != expected else decode(f.path, raw).text
             except (OSError, SourceError):
                 texts[f.path] = None
         text = texts[f.path]
