@@ -36,12 +36,28 @@ def select_fixes(findings: Iterable[Finding], unsafe: bool) -> List[Finding]:
     return chosen
 
 
-def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
+class Parsed:
+    """A text parsed by libcst once, with node positions, for any number of fixes to it."""
+
+    def __init__(self, text: str):
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        self.text = text
+        # libcst drops the last line ending of a file whose lines end in a lone CR: work on LF
+        # and convert back (such a file holds no LF at all, so the round trip is exact)
+        self.cr_only = "\r" in text and "\n" not in text
+        wrapper = MetadataWrapper(cst.parse_module(text.replace("\r", "\n") if self.cr_only else text),
+                                  unsafe_skip_copy=True)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.module = wrapper.module
+
+
+def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
     """Apply non-overlapping operations to ``text`` in one libcst pass. Raises on failure."""
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
-    from libcst.metadata import MetadataWrapper, PositionProvider
 
     targets: Dict[Tuple[int, int, int, int], List[Tuple[Any, ...]]] = {}
     imports = []
@@ -52,17 +68,23 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
             targets.setdefault(tuple(op[1]), []).append(op)
         else:
             raise FixError(f"unknown fix operation {op[0]!r}")
-    # libcst drops the last line ending of a file whose lines end in a lone CR: work on LF and
-    # convert back (such a file holds no LF at all, so the round trip is exact)
-    cr_only = "\r" in text and "\n" not in text
-    if cr_only:
-        text = text.replace("\r", "\n")
-    module = cst.parse_module(text)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    parsed = text if isinstance(text, Parsed) else Parsed(text)
+    positions = parsed.positions
+    lines = [(key[0], key[2]) for key in targets]
     applied = set()
 
     class Transformer(cst.CSTTransformer):
+        def on_visit(self, node):
+            # only into nodes whose lines hold a target: a fix touches a few lines of a file
+            pos = positions.get(node)
+            if pos is None or isinstance(node, cst.IndentedBlock):
+                return True  # a block's range starts at its first statement, after its decorators
+            first, last = pos.start.line, pos.end.line
+            decorators = getattr(node, "decorators", None)
+            if decorators:  # above a function's or class's own range
+                first = min(first, positions[decorators[0]].start.line)
+            return any(start <= last and first <= end for start, end in lines)
+
         def on_leave(self, original, updated):
             if (isinstance(updated, cst.SimpleStatementLine) and updated.body
                     and len(updated.body) < len(original.body)):
@@ -85,7 +107,7 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
                 applied.add(id(op))
             return result
 
-    new_module = wrapper.module.visit(Transformer())
+    new_module = parsed.module.visit(Transformer()) if targets else parsed.module
     missing = [op for ops_list in targets.values() for op in ops_list if id(op) not in applied]
     if missing:
         raise FixError(f"no node at {missing[0][1]} for {missing[0][0]}")
@@ -94,7 +116,7 @@ def apply_ops(text: str, ops: Sequence[Tuple[Any, ...]]) -> str:
         for module_name, name in imports:
             AddImportsVisitor.add_needed_import(context, module_name, name)
         new_module = AddImportsVisitor(context).transform_module(new_module)
-    return new_module.code.replace("\n", "\r") if cr_only else new_module.code
+    return new_module.code.replace("\n", "\r") if parsed.cr_only else new_module.code
 
 
 def reparses(text: str) -> bool:
@@ -167,13 +189,16 @@ def _advance(line: int, col: int, text: str) -> Tuple[int, int]:
     return line, col + len(text)
 
 
-def with_edits(text: str, finding: Finding) -> Finding:
-    """The finding with its fix's concrete edits, computed by applying that fix alone."""
+def with_edits(text: "str | Parsed", finding: Finding) -> Finding:
+    """The finding with its fix's concrete edits, computed by applying that fix alone (to a text
+    parsed once for all the fixes of its file)."""
     fix = finding.fix
     if fix is None or fix.edits:
         return finding
     try:
-        new = apply_ops(text, fix.ops)
+        parsed = text if isinstance(text, Parsed) else Parsed(text)
+        text = parsed.text
+        new = apply_ops(parsed, fix.ops)
     except Exception:
         return finding
     if not reparses(new):

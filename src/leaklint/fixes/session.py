@@ -11,7 +11,7 @@ from leaklint._digest import digest_of
 from leaklint.catalogue import Catalogue
 from leaklint.engine import Job, RunResult, resolve_deferred
 from leaklint.findings import Finding
-from leaklint.fixes.apply import fix_text, with_edits
+from leaklint.fixes.apply import Parsed, fix_text, with_edits
 from leaklint.fixes.writer import WriteError, write_atomic
 from leaklint.source import Source, SourceError, decode, split_lines
 
@@ -131,6 +131,7 @@ def _unified(path: str, old: str, new: str) -> str:
 def attach_edits(findings: List[Finding], run: RunResult) -> List[Finding]:
     """Compute concrete edits for JSON/SARIF output, parsing with libcst only the files that need it."""
     texts: Dict[str, Optional[str]] = {}
+    parsed: Dict[str, Optional[Parsed]] = {}
     out = []
     for f in findings:
         if f.fix is None or f.fix.edits:  # no fix, or its edits already known (from the cache)
@@ -146,6 +147,11 @@ def attach_edits(findings: List[Finding], run: RunResult) -> List[Finding]:
                 texts[f.path] = None if expected and digest_of(raw) != expected else decode(f.path, raw).text
             except (OSError, SourceError):
                 texts[f.path] = None
-        text = texts[f.path]
-        out.append(with_edits(text, f) if text is not None else f)
+        if f.path not in parsed:
+            try:  # once per file, for all its fixes
+                parsed[f.path] = Parsed(texts[f.path]) if texts[f.path] is not None else None
+            except Exception:  # libcst cannot parse it: no edits, the findings stay
+                parsed[f.path] = None
+        source = parsed[f.path]
+        out.append(with_edits(source, f) if source is not None else f)
     return out
