@@ -48,6 +48,16 @@ def settled(*args: str):
     return run(*args)
 
 
+def limits_package(limit=None) -> None:
+    """``pkg.user`` uses ``pkg.limits.LIMIT`` (with ``ConstantUse``: LL901 when it is positive);
+    ``pkg/limits.py`` is written only with a ``limit``."""
+    Path("pkg").mkdir()
+    Path("pkg/__init__.py").write_text("", encoding="utf-8")
+    if limit is not None:
+        Path("pkg/limits.py").write_text(f"LIMIT = {limit}\n", encoding="utf-8")
+    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+
+
 def cache_files():
     return sorted(Path(".leaklint_cache").glob("v*.json"))
 
@@ -105,10 +115,7 @@ def test_files_that_could_not_be_analysed_are_not_cached():
 
 def test_deferred_finding_is_re_resolved_when_its_dependency_changes(monkeypatch):
     inject(monkeypatch, ConstantUse)
-    Path("pkg").mkdir()
-    Path("pkg/__init__.py").write_text("", encoding="utf-8")
-    Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
-    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    limits_package(0)
     first = run("pkg")
     assert first.exit_code == 0 and "LL901" not in first.stdout
     Path("pkg/limits.py").write_text("LIMIT = 5\n", encoding="utf-8")
@@ -121,9 +128,7 @@ def test_deferred_finding_is_re_resolved_when_its_dependency_changes(monkeypatch
 
 def test_new_project_module_re_analyses_its_importers(monkeypatch):
     inject(monkeypatch, ConstantUse)
-    Path("pkg").mkdir()
-    Path("pkg/__init__.py").write_text("", encoding="utf-8")
-    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    limits_package()
     assert "LL901" not in run("pkg").stdout
     Path("pkg/limits.py").write_text("LIMIT = 7\n", encoding="utf-8")
     assert "LL901 uses pkg.limits.LIMIT = 7" in run("pkg").stdout
@@ -131,10 +136,7 @@ def test_new_project_module_re_analyses_its_importers(monkeypatch):
 
 def test_a_new_module_that_no_file_imports_keeps_every_result(monkeypatch):
     inject(monkeypatch, ConstantUse)
-    Path("pkg").mkdir()
-    Path("pkg/__init__.py").write_text("", encoding="utf-8")
-    Path("pkg/limits.py").write_text("LIMIT = 3\n", encoding="utf-8")
-    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    limits_package(3)
     first = run("pkg")
     Path("pkg/other.py").write_text("x = 1\n", encoding="utf-8")
     second = run("pkg")  # the set of modules changed: each entry's dependencies are checked again
@@ -148,9 +150,7 @@ def test_a_new_module_that_no_file_imports_keeps_every_result(monkeypatch):
 
 def test_every_entry_keeps_the_stat_that_spares_reading_its_file(monkeypatch):
     inject(monkeypatch, ConstantUse)
-    Path("pkg").mkdir()
-    Path("pkg/__init__.py").write_text("", encoding="utf-8")
-    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    limits_package()
     for p in Path("pkg").iterdir():  # older than the racy window: its stat alone proves it unchanged
         os.utime(p, (time.time() - 60, time.time() - 60))
     run("pkg")
@@ -440,10 +440,7 @@ def test_nothing_looked_at_too_soon_after_it_changed_is_vouched_for():
 
 def test_a_dependency_change_is_seen_through_the_last_run(monkeypatch):
     inject(monkeypatch, ConstantUse)
-    Path("pkg").mkdir()
-    Path("pkg/__init__.py").write_text("", encoding="utf-8")
-    Path("pkg/limits.py").write_text("LIMIT = 0\n", encoding="utf-8")
-    Path("pkg/user.py").write_text("from pkg.limits import LIMIT\n\nuse(LIMIT)\n", encoding="utf-8")
+    limits_package(0)
     settled("pkg")
     assert run("pkg").reused
     Path("pkg/limits.py").write_text("LIMIT = 5\n", encoding="utf-8")
