@@ -407,6 +407,13 @@ def test_a_gitignore_made_above_the_checked_folder_is_a_new_run():
     assert not after.reused and "m1.py" not in after.stdout
 
 
+def test_no_record_when_a_gitignore_cannot_be_read():
+    tree()
+    Path(".gitignore").mkdir()  # there, but not a file: what it ignores is unknown
+    settled(".")
+    assert not run(".").reused
+
+
 def test_other_settings_paths_or_folders_are_a_new_run(tmp_path):
     tree()
     settled(".")

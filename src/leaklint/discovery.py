@@ -99,7 +99,11 @@ class GitIgnore:
                 if trail is not None:
                     trail.file(path, os.fstat(handle.fileno()))
                 lines = handle.read().splitlines()
-        except OSError:
+        except FileNotFoundError:
+            return None
+        except OSError:  # there, but unreadable: what it would ignore is unknown to a replay
+            if trail is not None:
+                trail.complete = False
             return None
         rules = []
         for line in lines:
