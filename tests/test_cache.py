@@ -482,6 +482,7 @@ def test_a_replay_reports_exactly_what_a_fresh_run_does(fmt):
 
 
 def count_edit_computations(monkeypatch):
+    """Edits computed from now on (runs must use ``--jobs 1``: a worker's calls are its own)."""
     import leaklint.fixes.session as session
 
     calls = []
@@ -493,13 +494,13 @@ def count_edit_computations(monkeypatch):
 def test_fix_edits_are_computed_once_per_content(monkeypatch):
     tree()  # just written: no last-run record, each file's entry serves
     calls = count_edit_computations(monkeypatch)
-    first = run("--format", "sarif", ".")
+    first = run("--jobs", "1", "--format", "sarif", ".")
     assert len(calls) == 3
     calls.clear()
-    second = run("--format", "sarif", ".")
+    second = run("--jobs", "1", "--format", "sarif", ".")
     assert calls == [] and second.stdout == first.stdout and second.hits == 6
     Path("m1.py").write_text(HAZARD + "\n", encoding="utf-8")
-    run("--format", "sarif", ".")
+    run("--jobs", "1", "--format", "sarif", ".")
     assert calls == ["m1.py"]  # only the changed file's
 
 
@@ -507,10 +508,10 @@ def test_a_replay_keeps_the_edits_it_computed(monkeypatch):
     tree()
     settled(".")  # the record has no edits: text output needs none
     calls = count_edit_computations(monkeypatch)
-    first = run("--format", "json", ".")
+    first = run("--jobs", "1", "--format", "json", ".")
     assert first.reused and len(calls) == 3
     calls.clear()
-    second = run("--format", "json", ".")
+    second = run("--jobs", "1", "--format", "json", ".")
     assert second.reused and calls == [] and second.stdout == first.stdout
     assert json.loads(second.stdout)[0]["fix"]["edits"]
 

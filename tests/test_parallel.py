@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from injected import DiesOnMarker, RaisesOnMarker, inject
+from injected import TEST_RUNNER_PID, DiesOnMarker, RaisesOnMarker, inject
 from leaklint.cli import main
 
 HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
@@ -113,3 +113,47 @@ def test_stdin_fix_reports_an_internal_error_on_stderr_and_exits_2(monkeypatch):
     assert result.exit_code == 2
     assert result.stdout == source.replace("get(url)", "get(url, timeout=10)")
     assert "s.py:1:1: LL002 internal error in test-raises rules" in result.stderr
+
+
+def tree_contents() -> dict:
+    return {p.name: p.read_bytes() for p in sorted(Path("pkg").iterdir())}
+
+
+@pytest.mark.parametrize("mode", [("--diff",), ("--fix",)])
+def test_fixing_in_workers_gives_what_fixing_serially_does(mode, tmp_path):
+    project(12)
+    before = tree_contents()
+    parallel = run("--jobs", "2", *mode, "--unsafe-fixes", "pkg")
+    after_parallel = tree_contents()
+    for name, data in before.items():
+        Path("pkg", name).write_bytes(data)
+    serial = run("--jobs", "1", *mode, "--unsafe-fixes", "pkg")
+    assert parallel.stdout == serial.stdout and parallel.exit_code == serial.exit_code
+    assert after_parallel == tree_contents()
+    changed = [n for n in before if before[n] != after_parallel[n]]
+    assert (changed == []) if mode == ("--diff",) else len(changed) == 9  # every file with a hazard
+    assert parallel.stdout.count("+++ b/") == (9 if mode == ("--diff",) else 0)
+
+
+def _fix_or_die(job):
+    """What a worker computing fixes runs, dying on one file (module level: it is pickled by name)."""
+    import leaklint.fixes.session as session
+
+    if job.display.endswith("m04.py"):
+        if os.getpid() == TEST_RUNNER_PID:
+            raise RuntimeError("m04.py fixed in the test runner itself, not in a worker")
+        os._exit(3)
+    return job.display, session.fix_one(job, session._SHARED["by_path"][job.display], session._SHARED["settings"],
+                                        session._SHARED["catalogue"], session._SHARED["run"], session._SHARED["unsafe"])
+
+
+def test_a_worker_that_dies_while_fixing_costs_nothing(monkeypatch):
+    import leaklint.fixes.session as session
+
+    real = session._fix_in_worker
+    monkeypatch.setattr(session, "_fix_in_worker", _fix_or_die)
+    project(12)
+    parallel = run("--jobs", "2", "--diff", "--unsafe-fixes", "pkg")
+    monkeypatch.setattr(session, "_fix_in_worker", real)
+    serial = run("--jobs", "1", "--diff", "--unsafe-fixes", "pkg")
+    assert parallel.stdout == serial.stdout and "+++ b/pkg/m04.py" in parallel.stdout

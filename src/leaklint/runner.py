@@ -193,7 +193,7 @@ def run_check(options: CheckOptions) -> int:
     elif wants_edits and any(f.fix is not None and not f.fix.edits for f in findings):
         from leaklint.fixes.session import attach_edits
 
-        findings = attach_edits(findings, result)
+        findings = attach_edits(findings, result, options.jobs)
         if replay is not None and last_run is not None:
             last_run.update(replay, findings)  # the edits are kept for the next replay ...
         else:

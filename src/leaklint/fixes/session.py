@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Dict, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from leaklint.analysis import analyse
 from leaklint._digest import digest_of
@@ -33,6 +33,45 @@ def _reanalyse(job: Job, text: str, source: Source, settings, catalogue, run: Ru
     return result.findings + (resolve_deferred(run.index, result.deferred) if run.index else [])
 
 
+@dataclass
+class FileFix:
+    """One file's fixes, computed: the text read, the fixed text, its findings after fixing."""
+
+    source: Source
+    text: str
+    findings: List[Finding]
+    applied: int = 0
+    failures: List[Tuple[Finding, str]] = field(default_factory=list)
+
+
+def fix_one(job: Job, findings: List[Finding], settings, catalogue, run: RunResult, unsafe: bool) -> Optional[FileFix]:
+    """Apply the fixes of one file, re-analysing after each pass until nothing more is fixable;
+    ``None`` when the file cannot be read again. Writes nothing."""
+    try:
+        source = decode(job.display, job.raw) if job.raw is not None else None
+        if source is None:
+            with open(job.path, "rb") as handle:
+                source = decode(job.display, handle.read())
+    except (OSError, SourceError):
+        return None
+    outcome = FileFix(source, source.text, findings)
+    for _ in range(MAX_PASSES):
+        new_text, applied, failed = fix_text(outcome.text, outcome.findings, unsafe)
+        outcome.failures = failed
+        if not applied:
+            break
+        try:
+            new_text.encode(source.encoding)
+        except UnicodeEncodeError as exc:  # e.g. a non-ASCII timeout expression in an ASCII file
+            outcome.failures = failed + [(f, f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}")
+                                         for f in applied]
+            break
+        outcome.applied += len(applied)
+        outcome.text = new_text
+        outcome.findings = _reanalyse(job, new_text, source, settings, catalogue, run)
+    return outcome
+
+
 def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -> FixOutcome:
     by_path: Dict[str, List[Finding]] = {}
     for f in run.findings:
@@ -42,42 +81,23 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
     diffs: List[str] = []
     fixed_total = 0
     stdin_text = None
+    to_fix = [job for job in jobs if any(f.fix is not None and (f.fix.safety == "safe" or options.unsafe_fixes)
+                                         for f in by_path.get(job.display, []))]
+    computed = _fix_all(to_fix, by_path, settings, catalogue, run, options)
     for job in jobs:
         findings = by_path.get(job.display, [])
-        fixable = [f for f in findings if f.fix is not None and (f.fix.safety == "safe" or options.unsafe_fixes)]
         is_stdin = job.raw is not None and job.path == job.display and not _exists(job.path)
-        if not fixable:
+        if job.display not in computed:
             out.extend(findings)
             if is_stdin:
                 stdin_text = _text_of(job)
             continue
-        try:
-            source = decode(job.display, job.raw) if job.raw is not None else None
-            if source is None:
-                with open(job.path, "rb") as handle:
-                    source = decode(job.display, handle.read())
-        except (OSError, SourceError):
+        outcome = computed[job.display]
+        if outcome is None:  # could not be read again
             out.extend(findings)
             continue
-        text = source.text
-        current = findings
-        applied_here = 0
-        failures = []
-        for _ in range(MAX_PASSES):
-            new_text, applied, failed = fix_text(text, current, options.unsafe_fixes)
-            failures = failed
-            if not applied:
-                break
-            try:
-                new_text.encode(source.encoding)
-            except UnicodeEncodeError as exc:  # e.g. a non-ASCII timeout expression in an ASCII file
-                failures = failed + [(f, f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}")
-                                     for f in applied]
-                break
-            applied_here += len(applied)
-            text = new_text
-            current = _reanalyse(job, text, source, settings, catalogue, run)
-        for finding, reason in failures:
+        source, text, current = outcome.source, outcome.text, outcome.findings
+        for finding, reason in outcome.failures:
             out.append(_not_applied(finding, reason))
         if text == source.text:
             out.extend(current)
@@ -89,7 +109,7 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
         if options.diff or not write:
             diffs.append(_unified(job.display, source.text, text))
             out.extend(current)
-            fixed_total += applied_here
+            fixed_total += outcome.applied
             continue
         try:
             write_atomic(job.path, source, text)
@@ -97,10 +117,56 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
             out.extend(findings)
             out.append(Finding(job.display, 1, 1, 1, 1, "LL003", f"fixes not written: {exc}"))
             continue
-        fixed_total += applied_here
+        fixed_total += outcome.applied
         out.extend(current)
     out.sort(key=lambda f: f.sort_key)
     return FixOutcome(findings=out, fixed=fixed_total, diff="".join(diffs), stdin_text=stdin_text)
+
+
+# what forked workers computing fixes share with the main process
+_SHARED: Dict[str, Any] = {}
+
+
+def _fix_all(jobs: List[Job], by_path: Dict[str, List[Finding]], settings, catalogue, run: RunResult,
+             options) -> Dict[str, Optional[FileFix]]:
+    """Each file's fixes, computed in worker processes when there are several files (the libcst
+    passes and re-analyses of one file do not depend on another's); written by the caller."""
+    shared = {"by_path": by_path, "settings": settings, "catalogue": catalogue, "run": run,
+              "unsafe": options.unsafe_fixes}
+    return dict(_in_workers(_fix_in_worker, jobs, options.jobs, shared, lambda job: (
+        job.display, fix_one(job, by_path[job.display], settings, catalogue, run, options.unsafe_fixes))))
+
+
+def _in_workers(worker: Callable[[Any], Any], items: List[Any], jobs: int, shared: Dict[str, Any],
+                here: Callable[[Any], Any]) -> List[Any]:
+    """``worker`` over ``items`` in forked processes that share ``shared`` (``here`` does the same
+    in this process): one process per CPU (or ``jobs``), none for a single item. An item whose
+    worker died, or that would not pickle, is done here."""
+    import os
+
+    workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(items))
+    if workers <= 1 or not hasattr(os, "fork"):
+        return [here(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _SHARED.update(shared)
+    done: List[Any] = []
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for result in pool.map(worker, items):
+                done.append(result)
+    except Exception:  # a worker died (BrokenProcessPool), or an item would not pickle:
+        pass  # the items left are done here, one by one
+    finally:
+        _SHARED.clear()
+    return done + [here(item) for item in items[len(done):]]
+
+
+def _fix_in_worker(job: Job) -> Tuple[str, Optional[FileFix]]:
+    shared = _SHARED
+    return job.display, fix_one(job, shared["by_path"][job.display], shared["settings"], shared["catalogue"],
+                                shared["run"], shared["unsafe"])
 
 
 def _exists(path: str) -> bool:
@@ -128,30 +194,34 @@ def _unified(path: str, old: str, new: str) -> str:
     return text
 
 
-def attach_edits(findings: List[Finding], run: RunResult) -> List[Finding]:
-    """Compute concrete edits for JSON/SARIF output, parsing with libcst only the files that need it."""
-    texts: Dict[str, Optional[str]] = {}
-    parsed: Dict[str, Optional[Parsed]] = {}
-    out = []
+def attach_edits(findings: List[Finding], run: RunResult, jobs: int = 0) -> List[Finding]:
+    """Compute concrete edits for JSON/SARIF output, parsing with libcst only the files that need
+    it, once each; in worker processes when there are several."""
+    by_path: Dict[str, List[Finding]] = {}
     for f in findings:
-        if f.fix is None or f.fix.edits:  # no fix, or its edits already known (from the cache)
-            out.append(f)
-            continue
-        if f.path not in texts:
-            path = run.sources.get(f.path, f.path)
-            try:
-                with open(path, "rb") as handle:
-                    raw = handle.read()
-                expected = run.digests.get(f.path)
-                # changed since it was analysed: the findings' positions no longer hold
-                texts[f.path] = None if expected and digest_of(raw) != expected else decode(f.path, raw).text
-            except (OSError, SourceError):
-                texts[f.path] = None
-        if f.path not in parsed:
-            try:  # once per file, for all its fixes
-                parsed[f.path] = Parsed(texts[f.path]) if texts[f.path] is not None else None
-            except Exception:  # libcst cannot parse it: no edits, the findings stay
-                parsed[f.path] = None
-        source = parsed[f.path]
-        out.append(with_edits(source, f) if source is not None else f)
-    return out
+        if f.fix is not None and not f.fix.edits:  # without its edits yet (they may come from the cache)
+            by_path.setdefault(f.path, []).append(f)
+    work = list(by_path.items())
+    computed: Dict[str, List[Finding]] = dict(_in_workers(_edits_in_worker, work, jobs, {"run": run},
+                                                          lambda item: (item[0], _edits_of_file(*item, run))))
+    edited = {id(old): new for path, olds in by_path.items() for old, new in zip(olds, computed[path])}
+    return [edited.get(id(f), f) for f in findings]
+
+
+def _edits_of_file(path: str, findings: List[Finding], run: RunResult) -> List[Finding]:
+    """``findings`` of one file with the edits of their fixes, or as they are when the file cannot
+    be read or parsed, or changed since it was analysed (its findings' positions no longer hold)."""
+    try:
+        with open(run.sources.get(path, path), "rb") as handle:
+            raw = handle.read()
+        expected = run.digests.get(path)
+        if expected and digest_of(raw) != expected:
+            return findings
+        parsed = Parsed(decode(path, raw).text)
+    except Exception:  # unreadable, undecodable, or libcst cannot parse it
+        return findings
+    return [with_edits(parsed, f) for f in findings]
+
+
+def _edits_in_worker(item: Tuple[str, List[Finding]]) -> Tuple[str, List[Finding]]:
+    return item[0], _edits_of_file(item[0], item[1], _SHARED["run"])
