@@ -165,6 +165,7 @@ def test_every_entry_keeps_the_stat_that_spares_reading_its_file(monkeypatch):
 
 def test_an_entry_without_its_stat_gets_it_back():
     tree(2)
+    age()  # a stat read within the racy window could not spare a read: it would not be kept
     run(".")
     (path,) = cache_files()
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -174,6 +175,17 @@ def test_an_entry_without_its_stat_gets_it_back():
     assert run(".").hits == 2  # read to compare digests, still hits ...
     data = json.loads(path.read_text(encoding="utf-8"))
     assert all(isinstance(e.get("stat"), list) for e in data["files"].values())  # ... and is restated
+
+
+def test_a_file_just_edited_back_to_its_content_does_not_rewrite_the_cache():
+    tree(2)
+    age()
+    run(".")
+    (path,) = cache_files()
+    written = path.stat().st_mtime_ns
+    Path("m0.py").write_text(CLEAN, encoding="utf-8")  # the same content, a new mtime: read, still a hit
+    again = run(".")
+    assert again.hits == 2 and path.stat().st_mtime_ns == written  # its new stat cannot vouch yet
 
 
 # --------------------------------------------------------------------------- safety

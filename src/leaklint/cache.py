@@ -83,11 +83,11 @@ class Cache:
     def restat(self, path: str, stat: Tuple[int, int, int]) -> None:
         """Record the (size, mtime_ns, read_ns) of the content ``path``'s entry was found to match."""
         entry = self.entries.get(path)
-        if not self.enabled or not isinstance(entry, dict):
-            return
+        if not self.enabled or not isinstance(entry, dict) or stat[2] - stat[1] < RACY_NS:
+            return  # read too soon after its last change: its stat could not spare a read anyway
         read_ns = entry.get("read_ns")
         racy = not isinstance(read_ns, int) or read_ns - stat[1] < RACY_NS
-        if entry.get("stat") != [stat[0], stat[1]] or (racy and stat[2] - stat[1] >= RACY_NS):
+        if entry.get("stat") != [stat[0], stat[1]] or racy:
             entry["stat"], entry["read_ns"] = [stat[0], stat[1]], stat[2]
             self._dirty = True
 
