@@ -360,11 +360,14 @@ def test_an_identical_run_replays_the_last_runs_findings():
     lambda: Path(".gitignore").write_text("m1.py\n", encoding="utf-8"),  # a file ignored
     lambda: Path("pkg/.gitignore").write_text("*.py\n", encoding="utf-8"),  # in a folder below
     lambda: Path("pkg/inner.py").write_text(HAZARD, encoding="utf-8"),  # a file in a folder below
+    lambda: Path("docs/m9.py").write_text(HAZARD, encoding="utf-8"),  # in a folder that held no .py
 ])
 def test_any_change_to_what_the_run_looked_at_is_a_new_run(change):
     tree()
     Path("pkg").mkdir()
     Path("pkg/inner.py").write_text(CLEAN, encoding="utf-8")
+    Path("docs").mkdir()
+    Path("docs/index.md").write_text("", encoding="utf-8")
     settled(".")
     assert run(".").reused
     change()
