@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # 
 
 from click.testing import CliRunner  # noqa: E402
 
-from injected import ConstantUse, inject  # noqa: E402
+from injected import ConstantUse  # noqa: E402
 from leaklint.cli import main  # noqa: E402
 
 SEQUENCES = max(12, int(os.environ.get("LEAKLINT_FUZZ_EXAMPLES", "60")) // 10)
@@ -91,9 +92,36 @@ def apply(op, path, body) -> None:
 @settings(max_examples=SEQUENCES, deadline=None, database=None, derandomize=True,
           suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
 @given(steps=st.lists(operation, min_size=3, max_size=12), paths=st.sampled_from([["."], ["pkg"], ["pkg", "top.py"], ["scripts", "helper.py"]]))
-def test_cached_runs_report_what_uncached_runs_do(steps, paths, tmp_path_factory, monkeypatch):
-    inject(monkeypatch, ConstantUse)
-    monkeypatch.chdir(tmp_path_factory.mktemp("tree"))
+def test_cached_runs_report_what_uncached_runs_do(steps, paths, tmp_path_factory):
+    # no function-scoped fixture here: hypothesis runs every example in the same one
+    with injected(ConstantUse), inside(tmp_path_factory.mktemp("tree")):
+        check_sequence(steps, paths)
+
+
+@contextmanager
+def injected(*classes):
+    import leaklint.checks as checks
+
+    original = checks.checker_classes
+    combined = tuple(original()) + classes
+    checks.checker_classes = lambda: combined
+    try:
+        yield
+    finally:
+        checks.checker_classes = original
+
+
+@contextmanager
+def inside(folder: Path):
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def check_sequence(steps, paths) -> None:
     Path(".git").mkdir()
     for path in ("pkg/__init__.py", "pkg/limits.py", "pkg/user.py", "top.py", "scripts/tools/run.py"):  # no helper.py
         apply("write", path, BODIES[path][0])
