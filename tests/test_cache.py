@@ -376,6 +376,29 @@ def test_any_change_to_what_the_run_looked_at_is_a_new_run(change):
     assert not after.reused and after.stdout == expected.stdout
 
 
+def test_files_edited_in_place_are_checked_again_without_walking_the_tree(monkeypatch):
+    import leaklint.runner as runner
+
+    tree()
+    Path("pkg").mkdir()
+    Path("pkg/inner.py").write_text(CLEAN, encoding="utf-8")
+    settled(".")
+    walks = []
+    real = runner.make_jobs
+    monkeypatch.setattr(runner, "make_jobs", lambda *args, **kwargs: walks.append(1) or real(*args, **kwargs))
+    Path("m0.py").write_text(HAZARD, encoding="utf-8")  # in place: no folder changes
+    Path("pkg/inner.py").write_text(HAZARD, encoding="utf-8")
+    expected = run("--no-cache", ".")
+    walks.clear()
+    after = run(".")
+    assert not after.reused and after.stdout == expected.stdout and walks == []
+    assert (after.files, after.hits) == (7, 5)  # the two edited files analysed again
+    assert not run(".").reused  # just edited: their stats cannot vouch for them yet
+    age(Path("m0.py"), Path("pkg/inner.py"))  # now they can: recorded again, still without a walk
+    run(".")
+    assert walks == [] and run(".").reused
+
+
 def test_a_gitignore_edited_in_place_is_a_new_run():
     tree()
     Path(".gitignore").write_text("nothing.py\n", encoding="utf-8")

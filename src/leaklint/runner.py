@@ -12,7 +12,7 @@ import click
 
 from leaklint import registry
 from leaklint.config import ConfigError, Settings, load_settings, validate_code
-from leaklint.cachedir import LastRun
+from leaklint.cachedir import LastRun, Replay
 from leaklint.discovery import DiscoveryError, Trail, discover, module_name_for
 from leaklint.engine import Job, RunResult, run
 from leaklint.findings import Finding
@@ -100,6 +100,19 @@ def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] 
     return jobs
 
 
+def _recorded_jobs(replay: Replay) -> Optional[List[Job]]:
+    """The jobs of a recorded run, each with its stat now; ``None`` when a file cannot be stat'ed
+    (its folder's mtime says it is still there: a race, left to a full discovery)."""
+    jobs = []
+    for path, display, module, is_package in replay.jobs:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        jobs.append(Job(path=path, display=display, module=module, is_package=is_package, stat=st))
+    return jobs
+
+
 def only_new_findings(options: CheckOptions) -> Optional[Callable[[List[Finding]], List[Finding]]]:
     """``--baseline`` and ``--diff-only`` narrow the report to what is new; internal errors always show."""
     steps: List[Callable[[List[Finding]], List[Finding]]] = []
@@ -150,15 +163,21 @@ def run_check(options: CheckOptions) -> int:
     replay = last_run.replay(key) if last_run is not None and key and not fixing else None
     jobs: List[Job] = []
     trail = Trail()
-    if replay is not None:
+    if replay is not None and replay.complete:
         phases = {"discover": 0.0}
         result = RunResult(findings=replay.findings, files=replay.count, results={}, cache_hits=replay.count,
                            reused=True, digests=replay.digests, timings={"replay": clock() - t_discover})
     else:
-        try:
-            jobs = make_jobs(options, settings, trail)
-        except DiscoveryError as exc:
-            return _error(str(exc))
+        # the same files as the record's when only some of their contents changed
+        known = _recorded_jobs(replay) if replay is not None else None
+        if known is None:
+            replay = None
+            try:
+                jobs = make_jobs(options, settings, trail)
+            except DiscoveryError as exc:
+                return _error(str(exc))
+        else:
+            jobs = known
         phases = {"discover": clock() - t_discover}
         result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
     if options.write_baseline:
@@ -194,15 +213,19 @@ def run_check(options: CheckOptions) -> int:
         from leaklint.fixes.session import attach_edits
 
         findings = attach_edits(findings, result, options.jobs)
-        if replay is not None and last_run is not None:
+        if result.reused and replay is not None and last_run is not None:
             last_run.update(replay, findings)  # the edits are kept for the next replay ...
         else:
             result.remember_edits(findings)  # ... and for the next run over the same contents
     phases["fixes"] = clock() - t_fixes
-    if replay is None and last_run is not None and key and not fixing and result.confirmed and trail.complete:
-        checked = [(j.path, j.stat.st_size, j.stat.st_mtime_ns) for j in jobs if j.stat is not None]
+    if last_run is not None and key and not fixing and not result.reused and result.confirmed:
+        checked = [(j.path, j.display, j.module, j.is_package, j.stat.st_size, j.stat.st_mtime_ns)
+                   for j in jobs if j.stat is not None]
         if len(checked) == len(jobs):
-            last_run.save(key, trail.folders, trail.files, checked, findings, result.digests)
+            if replay is not None:
+                last_run.save_again(replay, checked, findings, result.digests)
+            elif trail.complete:
+                last_run.save(key, trail.folders, trail.files, checked, findings, result.digests)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
     t_output = clock()
