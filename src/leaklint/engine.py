@@ -159,10 +159,9 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     for job in work:
         if not job.module:
             job.module, job.is_package = module_name_for(job.path, packages)
-    fingerprint = settings.fingerprint()
     project_modules = tuple(sorted({j.module for j in work if j.module}))
     module_set = frozenset(project_modules)
-    cache = Cache(settings.root, fingerprint, enabled=use_cache)
+    cache = Cache(settings.root, settings.fingerprint(), enabled=use_cache)
 
     t0 = time.perf_counter()
     hashed, stats, skipped = read_jobs(work, cache)
