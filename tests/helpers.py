@@ -14,6 +14,14 @@ from leaklint.engine import Job, RunResult, run
 from leaklint.findings import Finding
 
 
+def write(path: str, text: str) -> Path:
+    """Write ``text`` to ``path``, making its folders."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
 def settings_for(select: Sequence[str] = ("LL",), config_lines: Iterable[str] = (), root: str = ".") -> Settings:
     settings = Settings(options=default_options(), root=root)
     text = "\n".join(config_lines)

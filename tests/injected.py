@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+from contextlib import contextmanager
 
 import leaklint.checks as checks
 from leaklint.checks.base import Checker, Rule
@@ -14,9 +15,23 @@ TEST_RUNNER_PID = os.getpid()
 
 def inject(monkeypatch, *classes) -> None:
     """Add checker classes for this test; forked workers inherit the patched modules."""
+    monkeypatch.setattr(checks, "checker_classes", _with(classes))
+
+
+@contextmanager
+def injected(*classes):
+    """``inject`` for code that cannot use a function-scoped fixture (a hypothesis example)."""
     original = checks.checker_classes
-    combined = tuple(original()) + tuple(classes)
-    monkeypatch.setattr(checks, "checker_classes", lambda: combined)
+    checks.checker_classes = _with(classes)
+    try:
+        yield
+    finally:
+        checks.checker_classes = original
+
+
+def _with(classes):
+    combined = tuple(checks.checker_classes()) + tuple(classes)
+    return lambda: combined
 
 
 def _positive_constant(index, qualname):

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # 
 
 from click.testing import CliRunner  # noqa: E402
 
-from injected import ConstantUse  # noqa: E402
+from injected import ConstantUse, injected  # noqa: E402
 from leaklint.cli import main  # noqa: E402
 
 SEQUENCES = max(12, int(os.environ.get("LEAKLINT_FUZZ_EXAMPLES", "60")) // 10)
@@ -96,19 +96,6 @@ def test_cached_runs_report_what_uncached_runs_do(steps, paths, tmp_path_factory
     # no function-scoped fixture here: hypothesis runs every example in the same one
     with injected(ConstantUse), inside(tmp_path_factory.mktemp("tree")):
         check_sequence(steps, paths)
-
-
-@contextmanager
-def injected(*classes):
-    import leaklint.checks as checks
-
-    original = checks.checker_classes
-    combined = tuple(original()) + classes
-    checks.checker_classes = lambda: combined
-    try:
-        yield
-    finally:
-        checks.checker_classes = original
 
 
 @contextmanager

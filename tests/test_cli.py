@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import write
 from leaklint import __version__
 from leaklint.cli import main
 
@@ -21,13 +22,6 @@ CLEAN = "import requests\n\n\ndef fetch(url):\n    return requests.get(url, time
 
 def run(*args: str, input: str = None):
     return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
-
-
-def write(path: str, text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
 
 
 def finding_lines(output: str):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from helpers import write
 from leaklint.cli import main
 
 HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
@@ -19,13 +20,6 @@ HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def write(path: str, text: str) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text, encoding="utf-8")
-    return p
 
 
 def reported(output: str):
