@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional
 import click
 
 from leaklint import registry
-from leaklint.config import ConfigError, Settings, load_settings, validate_code
+from leaklint.config import TARGET_VERSIONS, ConfigError, Settings, load_settings, validate_code
 from leaklint.cachedir import LastRun, Replay
 from leaklint.discovery import DiscoveryError, Trail, discover, module_name_for
 from leaklint.engine import Job, RunResult, run
@@ -43,6 +43,7 @@ class CheckOptions:
     baseline: Optional[str] = None
     write_baseline: Optional[str] = None
     diff_only: Optional[str] = None
+    target_version: Optional[str] = None
 
 
 def _error(message: str) -> int:
@@ -65,6 +66,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
         settings.ignore = tuple(settings.ignore) + tuple(options.ignore)
     if options.extend_select:
         settings.extend_select = tuple(settings.extend_select) + tuple(options.extend_select)
+    if options.target_version:
+        settings.target_version = TARGET_VERSIONS[options.target_version]
     # `unsafe-fixes = true` in the config lets hooks and editors fix everything without a flag
     options.unsafe_fixes = options.unsafe_fixes or settings.unsafe_fixes
     return settings
