@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from leaklint.config import Settings, default_options
-from leaklint.engine import Job, run
+from leaklint.config.settings import Settings, default_options
+from leaklint.run.analyse import Job, run
 
 
 def main(folder: str) -> None:

@@ -16,7 +16,7 @@ import pytest
 from fixture_format import FIXTURES
 from helpers import check_source
 
-from leaklint.syntax import lower, parse
+from leaklint.files.syntax import lower, parse
 
 NEWER = FIXTURES / "LL101_newer_syntax"
 HERE = Path(__file__).parent

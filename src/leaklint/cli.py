@@ -9,7 +9,7 @@ from typing import List, Sequence, Tuple
 import click
 
 from leaklint import __version__
-from leaklint.config import TARGET_VERSIONS
+from leaklint.config.settings import TARGET_VERSIONS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "github", "sarif")
@@ -82,7 +82,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
           unsafe_fixes, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, target_version, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
-    from leaklint.runner import CheckOptions, run_check
+    from leaklint.run.check import CheckOptions, run_check
 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),

@@ -7,9 +7,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from leaklint import __version__, registry
-from leaklint._digest import blake2b
-from leaklint.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
+from leaklint import __version__
+from leaklint.config import registry
+from leaklint.cache.digest import blake2b
+from leaklint.config.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
 
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "build", "dist", "__pycache__",
@@ -20,7 +21,7 @@ CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
 
 
 # the grammars ``target-version`` names (``py39`` ... ``py314``); code is parsed as the newest
-# by default, whatever interpreter leaklint runs on (see ``leaklint.syntax``)
+# by default, whatever interpreter leaklint runs on (see ``leaklint.files.syntax``)
 TARGET_VERSIONS = {f"py3{minor}": (3, minor) for minor in range(9, 15)}
 NEWEST_TARGET = (3, 14)
 
