@@ -17,6 +17,7 @@ from leaklint.cache.digest import blake2b, digest_of
 from leaklint.cache.lastrun import RACY_NS
 from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
+from leaklint.fixes.apply import without_displaced_fixes
 
 if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
     from leaklint.cache.store import Cache
@@ -212,6 +213,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
 
     cache.prune({j.display for j in work})
     cache.save()
+    findings = without_displaced_fixes(findings)
     findings.sort(key=lambda f: f.sort_key)
     phase["total"] = time.perf_counter() - t_start
     return RunResult(
