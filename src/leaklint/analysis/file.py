@@ -109,7 +109,7 @@ class FileContext:
         return blake2b(f"{code}|{owner}|{text}".encode(), digest_size=8).hexdigest()
 
 
-def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
+def analyse_file(path: str, display: str, settings: Settings, catalogue: Catalogue,
             module: str = "", is_package: bool = False, project_modules: Sequence[str] = (),
             raw: Optional[bytes] = None, timings: bool = False) -> FileResult:
     """Analyse one file. Never raises: problems become LL001/LL002 findings."""
