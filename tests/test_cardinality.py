@@ -60,10 +60,10 @@ def _project(root: Path, helper_body: str) -> list:
 
 def test_cached_caller_follows_a_changed_helper(tmp_path: Path) -> None:
     settings = settings_for(["LL2"], root=str(tmp_path))
-    first = run(_project(tmp_path, "    return request.path\n"), settings, workers=1, use_cache=True)
+    first = analyse_jobs(_project(tmp_path, "    return request.path\n"), settings, workers=1, use_cache=True)
     assert [f.code for f in first.findings] == ["LL201"]
     assert "which returns `request.path` from line 5 of `shop.helpers`" in first.findings[0].message
-    second = run(_project(tmp_path, "    return 'static'\n"), settings, workers=1, use_cache=True)
+    second = analyse_jobs(_project(tmp_path, "    return 'static'\n"), settings, workers=1, use_cache=True)
     assert second.cache_hits >= 1  # views.py came from the cache, its deferred finding was re-decided
     assert second.findings == []
 

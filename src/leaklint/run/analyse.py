@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 from leaklint.config import registry
 from leaklint.files import source as source_module
-from leaklint.cache.digest import blake2b, digest_of
-from leaklint.cache.lastrun import RACY_NS
+from leaklint.cache.digest import digest_of
+from leaklint.cache.folder import RACY_NS
 from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
 from leaklint.run.workers import analyse_in_workers
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
     from leaklint.config.settings import Settings
     from leaklint.analysis.results import FileResult
     from leaklint.semantic.project import ProjectIndex
+
 
 @dataclass
 class Job:
@@ -98,7 +99,7 @@ def analyse_jobs(paths_or_jobs: Sequence[Job], settings: Settings, workers: int 
                  timings: bool = False) -> RunResult:
     """Analyse the jobs' files (or take them from the cache) and resolve deferred findings."""
     # imported here: a replayed run needs neither the per-file cache nor the project index
-    from leaklint.cache.store import Cache
+    from leaklint.cache.store import Cache, modules_tag
     from leaklint.semantic.project import ProjectIndex
 
     t_start = time.perf_counter()
@@ -122,9 +123,8 @@ def analyse_jobs(paths_or_jobs: Sequence[Job], settings: Settings, workers: int 
     tag = modules_tag(project_modules)
     hits = 0
     for job, digest in hashed:
-        cached = cache.get(job.display, digest) if digest else None
-        if cached is not None and (cache.modules_tag(job.display) == tag or _deps_still_valid(cached, module_set)):
-            cache.retag(job.display, tag)
+        cached = cache.usable(job.display, digest, tag, module_set) if digest else None
+        if cached is not None:
             hits += 1
             results[job.display] = cached
             if job.display in stats:
@@ -233,16 +233,3 @@ def _resolver(kind: str) -> Optional[Callable[..., Any]]:
         _RESOLVERS[kind] = next((cls.resolvers[kind] for cls in classes  # type: ignore[attr-defined]
                                  if kind in cls.resolvers), None)  # type: ignore[attr-defined]
     return _RESOLVERS[kind]
-
-
-def modules_tag(project_modules: Sequence[str]) -> str:
-    """A short digest of the run's set of project modules (sorted)."""
-    return blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-
-
-def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:
-    """A cached result stays valid while its imports resolve to the same project modules: its
-    deferred checks (and what it took for external) depend on that."""
-    from leaklint.analysis.results import project_deps
-
-    return project_deps(cached.imports, module_set) == cached.project_deps
