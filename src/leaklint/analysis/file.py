@@ -178,9 +178,9 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
         except Exception as exc:  # a rule bug must not cost the other rules or files
             ctx.findings = [f for f in ctx.findings if f.code not in checker.codes]
             ctx.deferred = [d for d in ctx.deferred if d.finding.code not in checker.codes]
-            result.findings.append(_internal_error(display, checker, exc, settings))
+            result.findings.append(_internal_error(display, checker, exc))
             result.cacheable = False
-        _safe_summary(checker, ctx, result, display, settings)
+        _safe_summary(checker, ctx, result, display)
         phase[checker.family] = phase.get(checker.family, 0.0) + clock() - tc
     result.findings.extend(ctx.findings)
     result.deferred.extend(ctx.deferred)
@@ -193,11 +193,11 @@ def analyse_tree(tree: ast.Module, source: Source, display: str, settings: Setti
     return result
 
 
-def _safe_summary(checker: Any, ctx: FileContext, result: FileResult, display: str, settings: Settings) -> None:
+def _safe_summary(checker: Any, ctx: FileContext, result: FileResult, display: str) -> None:
     try:
         facts = checker.summarize(ctx)
     except Exception as exc:
-        result.findings.append(_internal_error(display, checker, exc, settings))
+        result.findings.append(_internal_error(display, checker, exc))
         result.cacheable = False
         return
     for symbol, data in facts.items():
@@ -224,14 +224,14 @@ def _add_diagnostic(result: FileResult, path: str, code: str, message: str, line
                     settings: Settings) -> None:
     # file diagnostics are on by default; an explicit `ignore = ["LL001"]` still silences them
     if settings.is_enabled(code):
-        result.findings.append(_diagnostic(path, code, message, line, col, settings))
+        result.findings.append(_diagnostic(path, code, message, line, col))
 
 
-def _diagnostic(path: str, code: str, message: str, line: int, col: int, settings: Settings) -> Finding:
+def _diagnostic(path: str, code: str, message: str, line: int, col: int) -> Finding:
     return Finding(path, max(line, 1), max(col, 1), max(line, 1), max(col, 1), code, message)
 
 
-def _internal_error(path: str, checker: Any, exc: BaseException, settings: Settings) -> Finding:
+def _internal_error(path: str, checker: Any, exc: BaseException) -> Finding:
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}" if frame else ""
     codes = ",".join(checker.codes) or checker.family
