@@ -4,7 +4,7 @@ every fix applies and re-parses, the fixed AST equals the original except at the
 second fix pass changes nothing.
 
 CI runs a bounded number of examples; ``LEAKLINT_FUZZ_EXAMPLES`` sets how many each test runs
-(see "Fuzzing" in the README for the long run).
+(see "Fuzzing" in CONTRIBUTING.md for the long run).
 """
 
 from __future__ import annotations
