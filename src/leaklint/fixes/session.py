@@ -29,7 +29,7 @@ class FixOutcome:
 def _reanalyse(job: Job, text: str, source: Source, settings, catalogue, run: RunResult) -> List[Finding]:
     raw = text.encode(source.encoding)
     result = analyse_file(job.path, job.display, settings, catalogue, job.module, job.is_package,
-                     tuple(run.index.modules) if run.index else (), raw=raw)
+                          tuple(run.index.modules) if run.index else (), raw=raw)
     return result.findings + (resolve_deferred(run.index, result.deferred) if run.index else [])
 
 

@@ -40,8 +40,8 @@ def fix(result: RunResult, jobs: List[Job], settings: Settings, options: CheckOp
         if stdin_mode and options.fix and not options.diff:
             stdin_text = outcome.stdin_text if outcome.stdin_text is not None else ""
         return Fixed(outcome.findings, outcome.fixed, outcome.diff, stdin_text)
-    if options.output_format in REPORTS_WITH_EDITS and any(f.fix is not None and not f.fix.edits
-                                                          for f in findings):
+    wants_edits = options.output_format in REPORTS_WITH_EDITS
+    if wants_edits and any(f.fix is not None and not f.fix.edits for f in findings):
         from leaklint.fixes.session import attach_edits  # imported here: libcst loads only to fix
 
         findings = attach_edits(findings, result, options.workers)

@@ -6,35 +6,45 @@ from __future__ import annotations
 import gc
 import os
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Dict, Iterator, List, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator, List, Tuple
 
 from leaklint.findings import Finding
 
 if TYPE_CHECKING:
     from leaklint.analysis.results import FileResult
+    from leaklint.config.catalogue import Catalogue
     from leaklint.config.settings import Settings
     from leaklint.run.analyse import Job
 
 MIN_FILES_PER_WORKER = 8
 
-_WORKER: Dict[str, object] = {}
+
+@dataclass
+class _State:
+    """What each worker process holds for every file it analyses."""
+
+    settings: Settings
+    catalogue: Catalogue
+    project_modules: Tuple[str, ...]
+    timings: bool
+
+
+_WORKER: List[_State] = []  # this process's state, once ``_init_worker`` ran
 
 
 def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> None:
-    from leaklint.config.catalogue import Catalogue
+    from leaklint.config.catalogue import Catalogue  # imported here: a warm run loads no catalogue
 
-    _WORKER["settings"] = settings
-    _WORKER["catalogue"] = Catalogue(settings.catalogue_extensions)
-    _WORKER["modules"] = project_modules
-    _WORKER["timings"] = timings
+    _WORKER[:] = [_State(settings, Catalogue(settings.catalogue_extensions), project_modules, timings)]
 
 
 def _run_job(job: Job) -> FileResult:
-    from leaklint.analysis.file import analyse_file
+    from leaklint.analysis.file import analyse_file  # imported here: a warm run imports no rule family
 
-    return analyse_file(job.path, job.display, _WORKER["settings"], _WORKER["catalogue"],  # type: ignore[arg-type]
-                   job.module, job.is_package, _WORKER["modules"], job.raw,  # type: ignore[arg-type]
-                   timings=bool(_WORKER["timings"]))
+    state = _WORKER[0]
+    return analyse_file(job.path, job.display, state.settings, state.catalogue, job.module, job.is_package,
+                        state.project_modules, job.raw, timings=state.timings)
 
 
 def _run_chunk(jobs: List[Job]) -> List[FileResult]:
