@@ -16,7 +16,6 @@ from leaklint.cache.digest import digest_of
 from leaklint.cache.folder import RACY_NS
 from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
-from leaklint.run.workers import analyse_in_workers
 
 if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
     from leaklint.cache.store import Cache
@@ -101,6 +100,7 @@ def analyse_jobs(paths_or_jobs: Sequence[Job], settings: Settings, workers: int 
     # imported here: a replayed run needs neither the per-file cache nor the project index
     from leaklint.cache.store import Cache, modules_tag
     from leaklint.semantic.project import ProjectIndex
+    from leaklint.run.workers import analyse_in_workers  # imported here: a replayed run starts no worker
 
     t_start = time.perf_counter()
     phase: Dict[str, float] = {}
