@@ -4,7 +4,7 @@ every fix applies and re-parses, the fixed AST equals the original except at the
 second fix pass changes nothing.
 
 CI runs a bounded number of examples; ``LEAKLINT_FUZZ_EXAMPLES`` sets how many each test runs
-(see "Fuzzing" in the README for the long run).
+(see "Fuzzing" in CONTRIBUTING.md for the long run).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
 
 from helpers import settings_for  # noqa: E402
-from leaklint.run.analyse import Job, run  # noqa: E402
+from leaklint.run.analyse import Job, analyse_jobs  # noqa: E402
 from leaklint.findings import Finding  # noqa: E402
 from leaklint.fixes.apply import fix_text, reparses  # noqa: E402
 from leaklint.fixes.ops import op_range  # noqa: E402
@@ -86,7 +86,7 @@ def check_program(text: str, name: str = "fuzz.py") -> None:
 
 def _analyse(text: str, name: str) -> Tuple[List[Finding], object, Job]:
     job = Job(path=os.path.join("never-written", name), display=name, raw=text.encode("utf-8"))
-    result = run([job], settings_for(("LL",)), jobs=1, use_cache=False)
+    result = analyse_jobs([job], settings_for(("LL",)), workers=1, use_cache=False)
     return result.findings, result, job
 
 
