@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from leaklint import __version__
 from leaklint._digest import blake2b
-from leaklint.findings import Finding
+from leaklint.findings import Finding, Safety
 
 CACHE_DIR = ".leaklint_cache"
 FORMAT = 3
@@ -187,4 +187,4 @@ def well_formed_finding(f: Finding) -> bool:
         return False
     if not all(isinstance(v, str) for v in (f.path, f.code, f.message, f.fingerprint)):
         return False
-    return f.fix is None or (isinstance(f.fix.safety, str) and isinstance(f.fix.ops, tuple))
+    return f.fix is None or (isinstance(f.fix.safety, Safety) and isinstance(f.fix.ops, tuple))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 DOC_SECTIONS = (
@@ -23,6 +24,17 @@ DOC_SECTIONS = (
 )
 
 
+class RuleFix(str, Enum):
+    """Which fix a rule offers: always safe, always unsafe, or (unsafe) for some findings only."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    SOMETIMES = "sometimes"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -30,11 +42,12 @@ class Rule:
     family: str
     summary: str
     doc: str
-    fix: Optional[str] = None  # None, "safe", "unsafe" or "sometimes"
+    fix: Optional[RuleFix] = None
     since: str = "0.1.0"
 
     def render_doc(self) -> str:
-        fix = {None: "no fix", "safe": "safe fix", "unsafe": "unsafe fix", "sometimes": "fix in some cases"}[self.fix]
+        fix = {None: "no fix", RuleFix.SAFE: "safe fix", RuleFix.UNSAFE: "unsafe fix",
+               RuleFix.SOMETIMES: "fix in some cases"}[self.fix]
         head = f"# {self.code} {self.name}\n\nFamily: {self.family}. Fix: {fix}. Since {self.since}.\n\n{self.summary}\n"
         return head + "\n" + self.doc.strip() + "\n"
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import ast
 import difflib
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
-from leaklint.findings import Edit, Finding, Fix
-from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
+from leaklint.findings import Edit, Finding, Fix, Safety
+from leaklint.fixes.ops import AddImport, FixOp, NodeOp
+from leaklint.fixes.transforms import FixError
 from leaklint.source import split_lines
 
 
@@ -22,9 +23,9 @@ def select_fixes(findings: Iterable[Finding], unsafe: bool) -> List[Finding]:
     seen_ops = set()
     for finding in sorted(findings, key=lambda f: f.sort_key):
         fix = finding.fix
-        if fix is None or (fix.safety != "safe" and not unsafe):
+        if fix is None or (fix.safety is not Safety.SAFE and not unsafe):
             continue
-        ranges = [r for r in (op_range(op) for op in fix.ops) if r is not None]
+        ranges = [op.range for op in fix.ops if op.range is not None]
         key = tuple(fix.ops)
         if key in seen_ops:
             continue  # two findings proposing the same change
@@ -53,21 +54,23 @@ class Parsed:
         self.module = wrapper.module
 
 
-def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
+def apply_ops(text: "str | Parsed", ops: Sequence[FixOp]) -> str:
     """Apply non-overlapping operations to ``text`` in one libcst pass. Raises on failure."""
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
 
-    targets: Dict[Tuple[int, int, int, int], List[Tuple[Any, ...]]] = {}
+    from leaklint.fixes.transforms import TRANSFORMS
+
+    targets: Dict[Tuple[int, int, int, int], List[NodeOp]] = {}
     imports = []
     for op in ops:
-        if op[0] == IMPORT_OP:
-            imports.append((op[1], op[2] or None))
-        elif op[0] in NODE_OPS:
-            targets.setdefault(tuple(op[1]), []).append(op)
+        if isinstance(op, AddImport):
+            imports.append((op.module, op.name or None))
+        elif type(op) in TRANSFORMS:
+            targets.setdefault(tuple(op.range), []).append(op)
         else:
-            raise FixError(f"unknown fix operation {op[0]!r}")
+            raise FixError(f"unknown fix operation {op!r}")
     parsed = text if isinstance(text, Parsed) else Parsed(text)
     positions = parsed.positions
     lines = [(key[0], key[2]) for key in targets]
@@ -100,17 +103,17 @@ def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
                 return updated
             result = updated
             for op in ops_here:
-                node_types, func = NODE_OPS[op[0]]
+                node_types, transform = TRANSFORMS[type(op)]
                 if not isinstance(original, node_types) or id(op) in applied:
                     continue
-                result = func(result, tuple(op[2:]))
+                result = transform(result, op)
                 applied.add(id(op))
             return result
 
     new_module = parsed.module.visit(Transformer()) if targets else parsed.module
     missing = [op for ops_list in targets.values() for op in ops_list if id(op) not in applied]
     if missing:
-        raise FixError(f"no node at {missing[0][1]} for {missing[0][0]}")
+        raise FixError(f"no node at {missing[0].range} for {missing[0].kind}")
     if imports:
         context = CodemodContext()
         for module_name, name in imports:

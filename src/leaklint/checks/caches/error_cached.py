@@ -6,19 +6,20 @@ import ast
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Set
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import (
     LOCAL_KINDS, Knowledge, Memo, calls_out, enclosing_handler, guarded_block, is_dict_creation, last_name,
     matches, response_call, checks_status, same, transient_caught, walk_body,
 )
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import RemoveStatement
 
 LL301 = Rule(
     code="LL301",
     name="error-result-cached",
     family="caches",
     summary="A cache stores a failure (a fallback after a caught error, or an unchecked HTTP response) as if it were a result.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 Negative caching of transient failures, in three shapes:
@@ -455,10 +456,10 @@ class ErrorCached:
             twins = [o for o in self._success_stores(store, function) if o.key is not None and same(o.key, store.key)]
             if not twins:
                 return None
-            ops.append(("remove_statement", self.ctx.node_range(statement)))
+            ops.append(RemoveStatement(self.ctx.node_range(statement)))
         if not ops:
             return None
-        return Fix("Do not cache the failure: remove the store from the handler", UNSAFE, tuple(ops))
+        return Fix("Do not cache the failure: remove the store from the handler", Safety.UNSAFE, tuple(ops))
 
 
 def _number(node: ast.AST) -> Optional[float]:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, RemoveStatement, Replace, ReplaceStatement
 
 LL302 = Rule(
     code="LL302",
     name="unbounded-cache",
     family="caches",
     summary="A cache that never evicts is keyed by unbounded arguments: it grows for the life of the process.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 - `functools.lru_cache(maxsize=None)` (or `lru_cache(None)`), `functools.cache`,
@@ -278,10 +279,10 @@ class UnboundedMemoizers:
         keyword = memo.entry.get("bound-keyword")
         if none_arg is not None and call is not None:
             if any(kw.value is none_arg for kw in call.keywords):
-                op = ("add_keyword", self.ctx.node_range(call), keyword, bound)
+                op = AddKeyword(self.ctx.node_range(call), keyword, bound)
             else:
-                op = ("replace", self.ctx.node_range(none_arg), bound)
-            return Fix(f"Bound the cache: `{keyword}={bound}`", UNSAFE, (op,))
+                op = Replace(self.ctx.node_range(none_arg), bound)
+            return Fix(f"Bound the cache: `{keyword}={bound}`", Safety.UNSAFE, (op,))
         form = memo.entry.get("bounded-form")
         if not form or call is not None:
             return None
@@ -292,21 +293,21 @@ class UnboundedMemoizers:
             if self.model.qualname(decorator.value) != module:
                 return None
             code = f"{self.ctx.segment(decorator.value)}.{bounded}({replacement_keyword}={bound})"
-            ops: Tuple[Any, ...] = (("replace", self.ctx.node_range(decorator), code),)
+            ops: Tuple[FixOp, ...] = (Replace(self.ctx.node_range(decorator), code),)
         elif isinstance(decorator, ast.Name):
             existing = self.model.module_scope.bindings.get(bounded)
             if existing and any(b.kind != "import" or b.target != form for b in existing):
                 return None  # the name means something else here
-            ops = (("replace", self.ctx.node_range(decorator), f"{bounded}({replacement_keyword}={bound})"),
-                   ("add_import", module, bounded))
+            ops = (Replace(self.ctx.node_range(decorator), f"{bounded}({replacement_keyword}={bound})"),
+                   AddImport(module, bounded))
             removal = self._import_removal(decorator, module, bounded)
             if removal is not None:
                 ops += (removal,)
         else:
             return None
-        return Fix(f"Bound the cache: `@{bounded}({replacement_keyword}={bound})`", UNSAFE, ops)
+        return Fix(f"Bound the cache: `@{bounded}({replacement_keyword}={bound})`", Safety.UNSAFE, ops)
 
-    def _import_removal(self, decorator: ast.Name, module: str, bounded: str) -> Optional[Tuple[Any, ...]]:
+    def _import_removal(self, decorator: ast.Name, module: str, bounded: str) -> Optional[FixOp]:
         """Turn ``from functools import cache`` into ``from functools import lru_cache`` when the
         decorator was the only use of ``cache``."""
         bindings = self.model.module_scope.bindings.get(decorator.id, [])
@@ -327,6 +328,6 @@ class UnboundedMemoizers:
         if statement.module == module and bounded not in names:
             names.append(bounded)  # the replacement takes the place of the name it replaces
         if not names:
-            return ("remove_statement", self.ctx.node_range(statement))
-        return ("replace_statement", self.ctx.node_range(statement),
+            return RemoveStatement(self.ctx.node_range(statement))
+        return ReplaceStatement(self.ctx.node_range(statement),
                 f"from {statement.module} import {', '.join(names)}\n")

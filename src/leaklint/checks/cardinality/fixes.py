@@ -10,7 +10,8 @@ import ast
 from typing import Optional, Tuple
 
 from leaklint.checks.cardinality.text import segment
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import Replace
 from leaklint.semantic.taint import Taint, TaintAnalysis, origin_of
 
 UNMATCHED = '"<unmatched>"'
@@ -40,7 +41,7 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
         return None
     if any(isinstance(a, ast.JoinedStr) for a in analysis.model.ancestors(node)):
         return None  # the replacement's quotes could clash with the f-string's before Python 3.12
-    return what, ("replace", ctx.node_range(node), code)
+    return what, Replace(ctx.node_range(node), code)
 
 
 def make_fix(parts) -> Optional[Fix]:
@@ -49,9 +50,9 @@ def make_fix(parts) -> Optional[Fix]:
         return None
     seen, ops, whats = set(), [], []
     for what, op in parts:
-        if op[1] in seen:
+        if op.range in seen:
             continue
-        seen.add(op[1])
+        seen.add(op.range)
         ops.append(op)
         whats.append(what)
-    return Fix(f"Label with {whats[0]} instead of the raw path", UNSAFE, tuple(ops))
+    return Fix(f"Label with {whats[0]} instead of the raw path", Safety.UNSAFE, tuple(ops))

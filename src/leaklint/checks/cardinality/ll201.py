@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, List, Optional, Tuple
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.cardinality import fixes
 from leaklint.checks.cardinality.sinks import Metric, argument
 from leaklint.checks.cardinality.text import segment, segmenter
@@ -16,7 +16,7 @@ LL201 = Rule(
     name="unbounded-metric-label",
     family="cardinality",
     summary="A metric label, attribute or tag gets an unbounded value (a path, a user id, a header).",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A value that can take unboundedly many distinct values reaching a metric's labels:

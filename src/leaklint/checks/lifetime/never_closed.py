@@ -6,16 +6,17 @@ import ast
 import textwrap
 from typing import Any, Dict, List, Optional
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import Fate, statements_between
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import RemoveStatement, ReplaceStatement
 
 LL401 = Rule(
     code="LL401",
     name="resource-never-closed",
     family="lifetime",
     summary="An object that owns a file, socket, connection pool, process or threads is not released on every path.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A call from the `resources` catalogue (`rules/resources.toml`: `open`, `Path.open`, `tempfile`
@@ -199,9 +200,9 @@ def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.A
     header = f"{keyword} {ctx.segment(call)} as {fate.name}:"
     if comment.startswith("#"):
         header += "  " + comment
-    ops = [("replace_statement", ctx.node_range(stmt), header + "\n" + body_text)]
-    ops.extend(("remove_statement", ctx.node_range(s)) for s in following[: uses[-1] + 1])
-    return Fix(f"Wrap `{fate.name}` in `{keyword}`", UNSAFE, tuple(ops))
+    ops = [ReplaceStatement(ctx.node_range(stmt), header + "\n" + body_text)]
+    ops.extend(RemoveStatement(ctx.node_range(s)) for s in following[: uses[-1] + 1])
+    return Fix(f"Wrap `{fate.name}` in `{keyword}`", Safety.UNSAFE, tuple(ops))
 
 
 def _shares_a_line(block: List[ast.stmt], first: int, last: int) -> bool:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, Optional
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import creation_site, enclosing_loop, name_loads
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddKeyword, Replace
 
 LL403 = Rule(
     code="LL403",
     name="unbounded-queue",
     family="lifetime",
     summary="A queue used as a work buffer has no positive maxsize, so a traffic spike grows it until memory runs out.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A queue constructor from the `queues` section of `rules/resources.toml` (`queue.Queue`,
@@ -127,9 +128,9 @@ def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None
 def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx) -> Optional[Fix]:
     value = ctx.option("lifetime", "queue-maxsize")
     if bound is None:
-        return Fix(f"Add `maxsize={value}`", UNSAFE, (("add_keyword", ctx.node_range(call), entry["maxsize-keyword"], value),))
+        return Fix(f"Add `maxsize={value}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), entry["maxsize-keyword"], value),))
     if any(kw.value is bound and kw.arg is not None for kw in call.keywords) or bound in call.args:
-        return Fix(f"Bound the queue at `{value}`", UNSAFE, (("replace", ctx.node_range(bound), value),))
+        return Fix(f"Bound the queue at `{value}`", Safety.UNSAFE, (Replace(ctx.node_range(bound), value),))
     return None
 
 

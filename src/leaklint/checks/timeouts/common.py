@@ -7,9 +7,13 @@ import ast
 import fnmatch
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Pattern, Tuple
 
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, AddKeyword, import_from_statement
+
+if TYPE_CHECKING:
+    from leaklint.analysis import FileContext
 
 
 @lru_cache(maxsize=16)
@@ -114,34 +118,18 @@ def timeout_param(func: Optional[ast.AST], patterns) -> Optional[str]:
     return None
 
 
-def import_op(statement: str) -> Optional[Tuple[str, str, str]]:
-    """``"from a.b import c"`` -> ("add_import", "a.b", "c"); ``"import a"`` -> (..., "a", "")."""
-    statement = statement.strip()
-    if not statement:
-        return None
-    try:
-        node = ast.parse(statement).body[0]
-    except (SyntaxError, IndexError):
-        return None
-    if isinstance(node, ast.ImportFrom) and node.module and len(node.names) == 1:
-        return ("add_import", node.module, node.names[0].name)
-    if isinstance(node, ast.Import) and len(node.names) == 1:
-        return ("add_import", node.names[0].name, "")
-    return None
-
-
-def configured_timeout(ctx) -> Tuple[str, Tuple[Tuple[Any, ...], ...]]:
+def configured_timeout(ctx: FileContext) -> Tuple[str, Tuple[AddImport, ...]]:
     """The expression the fixes insert and the import it needs (as fix ops)."""
     value = ctx.option("timeouts", "fix-timeout")
-    extra = import_op(ctx.option("timeouts", "fix-timeout-import"))
+    extra = import_from_statement(ctx.option("timeouts", "fix-timeout-import"))
     return value, ((extra,) if extra is not None else ())
 
 
 def add_timeout_fix(call: ast.Call, ctx, keyword: str, param: Optional[str]) -> Fix:
     """Forward the enclosing function's ``param`` when there is one, else the configured timeout."""
     if param is not None:
-        return Fix(f"Forward `{param}` as `{keyword}=`", UNSAFE,
-                   (("add_keyword", ctx.node_range(call), keyword, param),))
+        return Fix(f"Forward `{param}` as `{keyword}=`", Safety.UNSAFE,
+                   (AddKeyword(ctx.node_range(call), keyword, param),))
     value, imports = configured_timeout(ctx)
-    return Fix(f"Add `{keyword}={value}`", UNSAFE,
-               (("add_keyword", ctx.node_range(call), keyword, value),) + imports)
+    return Fix(f"Add `{keyword}={value}`", Safety.UNSAFE,
+               (AddKeyword(ctx.node_range(call), keyword, value),) + imports)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import Any, Mapping
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import add_timeout_fix, opaque_dsn, passes_timeout
 
 RULE = Rule(
@@ -13,7 +13,7 @@ RULE = Rule(
     name="blocking-call-without-timeout",
     family="timeouts",
     summary="A call that waits on a peer (HTTP, socket, database, subprocess, lock or future) has no timeout.",
-    fix="unsafe",
+    fix=RuleFix.UNSAFE,
     doc="""
 ## What it finds
 Calls listed in the `blocking-calls` catalogue (`rules/blocking-calls.toml`) made without a

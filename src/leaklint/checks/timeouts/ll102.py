@@ -5,16 +5,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Mapping
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import argument, configured_timeout, is_none
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddKeyword, Replace
 
 RULE = Rule(
     code="LL102",
     name="timeout-disabled",
     family="timeouts",
     summary="A timeout is explicitly disabled (`timeout=None`, `httpx.Timeout(None)`, an empty `aiohttp.ClientTimeout()`).",
-    fix="unsafe",
+    fix=RuleFix.UNSAFE,
     doc="""
 ## What it finds
 - An explicit `None` for the timeout of a call in the `blocking-calls` catalogue: `requests.get(url,
@@ -64,7 +65,7 @@ def check_call(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> No
     value = argument(call, entry.get("timeout-keyword", "timeout"), entry.get("timeout-position"))
     if is_none(value):
         code, imports = configured_timeout(ctx)
-        fix = Fix(f"Replace `None` with `{code}`", UNSAFE, (("replace", ctx.node_range(value), code),) + imports)
+        fix = Fix(f"Replace `None` with `{code}`", Safety.UNSAFE, (Replace(ctx.node_range(value), code),) + imports)
         ctx.report("LL102", call, f"`{target}` has its timeout disabled with `None`: it can wait forever", fix)
 
 
@@ -84,8 +85,8 @@ def check_timeout_object(call: ast.Call, target: str, entry: Mapping[str, Any], 
     code, imports = configured_timeout(ctx)
     first = argument(call, bounds[0], 0)
     if first is not None:
-        op = ("replace", ctx.node_range(first), code)
+        op = Replace(ctx.node_range(first), code)
     else:
-        op = ("add_keyword", ctx.node_range(call), bounds[0], code)
-    fix = Fix(f"Bound `{bounds[0]}` by `{code}`", UNSAFE, (op,) + imports)
+        op = AddKeyword(ctx.node_range(call), bounds[0], code)
+    fix = Fix(f"Bound `{bounds[0]}` by `{code}`", Safety.UNSAFE, (op,) + imports)
     ctx.report("LL102", call, f"`{target}` sets no bound at all: every wait under it is unlimited", fix)

@@ -11,16 +11,17 @@ from __future__ import annotations
 import ast
 from typing import Any, Dict, List, Optional, Sequence
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import argument, is_timeout_name
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddKeyword, Replace
 
 RULE = Rule(
     code="LL103",
     name="timeout-not-forwarded",
     family="timeouts",
     summary="A function receives a timeout or deadline but a blocking call inside it does not pass it on.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A function with a timeout-like parameter (`timeout-parameters`: `timeout`, `deadline`,
@@ -81,8 +82,8 @@ def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) ->
     value = argument(call, keyword, entry.get("timeout-position"))
     if not _is_constant_number(value):
         return
-    fix = Fix(f"Pass `{param}` instead of `{ctx.segment(value)}`", UNSAFE,
-              (("replace", ctx.node_range(value), param),))
+    fix = Fix(f"Pass `{param}` instead of `{ctx.segment(value)}`", Safety.UNSAFE,
+              (Replace(ctx.node_range(value), param),))
     ctx.report("LL103", call, f"`{target}` waits `{ctx.segment(value)}` s, ignoring this function's `{param}`", fix)
 
 
@@ -102,7 +103,7 @@ def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str,
     for kw in call.keywords:
         if is_timeout_name(kw.arg, patterns):
             if _is_constant_number(kw.value):
-                fix = Fix(f"Pass `{param}`", UNSAFE, (("replace", ctx.node_range(kw.value), param),))
+                fix = Fix(f"Pass `{param}`", Safety.UNSAFE, (Replace(ctx.node_range(kw.value), param),))
                 ctx.report("LL103", call, f"`{callee}` gets a constant `{kw.arg}`, ignoring this function's `{param}`", fix)
             return
     keywords = [kw.arg for kw in call.keywords]
@@ -112,11 +113,11 @@ def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str,
             skip_self = True
         dropped = left_out(local_facts, skip_self, len(call.args), keywords, patterns)
         if dropped is not None:
-            fix = Fix(f"Pass `{dropped}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), dropped, param),))
+            fix = Fix(f"Pass `{dropped}={param}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), dropped, param),))
             ctx.report("LL103", call, message.format(callee=callee, param=dropped), fix)
         return
     args = (callee, skip_self, len(call.args), keywords, list(patterns))
-    fix = Fix(f"Pass `{param}={param}`", UNSAFE, (("add_keyword", ctx.node_range(call), param, param),))
+    fix = Fix(f"Pass `{param}={param}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), param, param),))
     ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, True), fix)
     ctx.defer("LL103", call, message, ("timeout-dropped", *args, param, False))
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import ast
 from typing import Optional
 
-from leaklint.checks.base import Rule
-from leaklint.findings import UNSAFE, Fix
+from leaklint.checks.base import Rule, RuleFix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, Replace
 
 RULE = Rule(
     code="LL104",
     name="blocking-call-in-async",
     family="timeouts",
     summary="A blocking call runs directly inside `async def` and stalls the whole event loop.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 Inside the body of an `async def` (not in a nested sync `def` or a `lambda`, which is how work
@@ -82,10 +83,10 @@ def _sleep_fix(call: ast.Call, target: str, ctx) -> Optional[Fix]:
         asyncio_name = "asyncio"
         if ctx.model.module_scope.bindings.get("asyncio"):
             return None  # the name is taken by something else
-        ops.append(("add_import", "asyncio", ""))
+        ops.append(AddImport("asyncio", ""))
     code = f"await {asyncio_name}.sleep({ctx.segment(call.args[0])})"
-    ops.insert(0, ("replace", ctx.node_range(call), code))
-    return Fix(f"Replace with `{code}`", UNSAFE, tuple(ops))
+    ops.insert(0, Replace(ctx.node_range(call), code))
+    return Fix(f"Replace with `{code}`", Safety.UNSAFE, tuple(ops))
 
 
 def _module_alias(model, module: str) -> Optional[str]:
