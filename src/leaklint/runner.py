@@ -18,7 +18,6 @@ from leaklint.engine import Job, RunResult, run
 from leaklint.findings import Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-MAX_FIX_PASSES = 4
 
 
 @dataclass

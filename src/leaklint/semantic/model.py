@@ -17,8 +17,6 @@ from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Seque
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-SCOPE_NODES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 @dataclass
@@ -63,8 +61,19 @@ class Scope:
         return self.node if isinstance(self.node, FUNCTION_NODES) else None
 
 
+def positional_params(func: ast.AST) -> List[ast.arg]:
+    """A function's parameters that a positional argument can fill, in order."""
+    args: ast.arguments = getattr(func, "args")
+    return list(args.posonlyargs) + list(args.args)
+
+
+def named_params(func: ast.AST) -> List[ast.arg]:
+    """A function's parameters that have a name at the call site (no ``*args``/``**kwargs``)."""
+    return positional_params(func) + list(getattr(func, "args").kwonlyargs)
+
+
 def _params(args: ast.arguments) -> List[ast.arg]:
-    out = list(getattr(args, "posonlyargs", [])) + list(args.args)
+    out = list(args.posonlyargs) + list(args.args)
     if args.vararg:
         out.append(args.vararg)
     out.extend(args.kwonlyargs)
@@ -403,14 +412,6 @@ class Model:
             owner = self.type_of(func.value, _depth + 1)
             if owner is not None:
                 return f"{owner}.{func.attr}"
-        return None
-
-    def receiver_qualname(self, call: ast.Call) -> Optional[str]:
-        """For ``x.method()`` where ``x`` names a module-level object (possibly imported from
-        another project module): the qualified name of ``x``."""
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            return self.qualname(func.value)
         return None
 
 

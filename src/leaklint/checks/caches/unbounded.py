@@ -9,6 +9,7 @@ from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, RemoveStatement, Replace, ReplaceStatement
+from leaklint.semantic.model import named_params
 
 LL302 = Rule(
     code="LL302",
@@ -135,11 +136,6 @@ def unbounded_reason(memo: Memo, model: Any) -> Optional[Tuple[str, Optional[ast
     return None
 
 
-def bounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> bool:
-    """Whether every argument the cache is keyed by has a handful of values."""
-    return unbounded_parameters(function, model, known) == (False, [])
-
-
 def unbounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> Tuple[bool, List[str]]:
     """Whether some argument is certainly unbounded, and the annotations that are classes of
     other project modules (bounded when they turn out to be enums, known once every module is
@@ -147,7 +143,7 @@ def unbounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> Tup
     args = function.args  # type: ignore[attr-defined]
     if args.vararg is not None or args.kwarg is not None:
         return True, []
-    params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
+    params = named_params(function)
     if params and model.enclosing_class(function) is not None and not is_static(function, model):
         params = params[1:]  # ``self``/``cls`` is LL303's business
     pending: List[str] = []

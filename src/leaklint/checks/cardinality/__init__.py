@@ -22,7 +22,6 @@ from leaklint.checks.cardinality.ll202 import LL202
 from leaklint.checks.cardinality.ll203 import LL203
 from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
                                                metric_of)
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import Params, Taint, TaintAnalysis, TaintConfig, describe
 
 
@@ -107,13 +106,13 @@ class CardinalityChecker(Checker):
     # ------------------------------------------------------------------ sinks
     def _labels(self, node: ast.Call, ctx) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        metric = metric_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
+        metric = metric_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if metric is not None:
             ll201.report(ctx, self.analysis, node, metric, ll201.label_pairs(self.analysis, node), "label")
 
     def _attributes(self, node: ast.Call, ctx) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        found = instrument_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
+        found = instrument_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if found is None:
             return
         metric, entry = found
@@ -129,7 +128,7 @@ class CardinalityChecker(Checker):
         receiver = node.func.value  # type: ignore[attr-defined]
         if self.check_labels:
             pairs = ll201.tag_pairs(self.analysis, node, entry)
-            ll201.report(ctx, self.analysis, node, ll201.Metric(segment(ctx, receiver)), pairs, "tag")
+            ll201.report(ctx, self.analysis, node, ll201.Metric(ctx.segment(receiver)), pairs, "tag")
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
         if self.check_names and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "statsd metric")
@@ -141,7 +140,7 @@ class CardinalityChecker(Checker):
         _cls, entry = found
         if self.check_declarations:
             stmt = ctx.model.statement_of(node)
-            display = _assigned_name(stmt, ctx) or segment(ctx, node.func)
+            display = _assigned_name(stmt, ctx) or ctx.segment(node.func)
             ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names,
                         self.analysis.config.is_bounded_name)
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
@@ -170,7 +169,7 @@ class CardinalityChecker(Checker):
             elif b.kind == "def" and not name.startswith("_"):  # what other modules may import
                 summary = self.analysis.summarize_function(b.node)
                 if isinstance(summary, Taint):
-                    out[name] = {"unbounded-return": {"source": describe(summary, segmenter(ctx)),
+                    out[name] = {"unbounded-return": {"source": describe(summary, ctx.segment),
                                                       "line": summary.line, "module": model.module}}
                 elif isinstance(summary, Params):
                     out[name] = {"passes-through": sorted(summary.indexes)}
@@ -193,7 +192,7 @@ def _prepared(catalogue, sanitizers: Tuple[str, ...]) -> Tuple[SinkCatalogue, Ta
 
 def _assigned_name(stmt: ast.AST, ctx) -> Optional[str]:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        return segment(ctx, stmt.targets[0])
+        return ctx.segment(stmt.targets[0])
     if isinstance(stmt, ast.AnnAssign):
-        return segment(ctx, stmt.target)
+        return ctx.segment(stmt.target)
     return None

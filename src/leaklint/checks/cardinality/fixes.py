@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 from typing import Optional, Tuple
 
-from leaklint.checks.cardinality.text import segment
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import Replace
 from leaklint.semantic.taint import Taint, TaintAnalysis, origin_of
@@ -26,13 +25,13 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
     framework = taint.framework
     base = node.value
     if framework == "flask" and node.attr == "path":
-        code = f'getattr({segment(ctx, base)}.url_rule, "rule", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base)}.url_rule, "rule", {UNMATCHED})'
         what = "the matched Flask rule"
     elif framework == "django" and node.attr in ("path", "path_info"):
-        code = f'getattr({segment(ctx, base)}.resolver_match, "route", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base)}.resolver_match, "route", {UNMATCHED})'
         what = "the matched Django route"
     elif framework == "starlette" and node.attr == "path" and isinstance(base, ast.Attribute) and base.attr == "url":
-        code = f'getattr({segment(ctx, base.value)}.scope.get("route"), "path", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base.value)}.scope.get("route"), "path", {UNMATCHED})'
         what = "the matched route's path template"
     else:
         return None

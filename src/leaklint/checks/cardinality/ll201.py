@@ -8,7 +8,6 @@ from typing import Any, Dict, List, Optional, Tuple
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.cardinality import fixes
 from leaklint.checks.cardinality.sinks import Metric, argument
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, Value, describe
 
 LL201 = Rule(
@@ -182,9 +181,9 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     else:
         head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
     if isinstance(taint, Taint):
-        source = escape(describe(taint, segmenter(ctx)))
+        source = escape(describe(taint, ctx.segment))
     else:
-        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns {{source}}"
+        source = f"`{escape(ctx.segment(taint.node) or taint.qualname)}`, which returns {{source}}"
     message = f"{head}{source}: {SERIES}"
     helper = taint.qualname if isinstance(taint, External) else ""
     if metric.qualname or helper:
@@ -199,7 +198,7 @@ def sink_condition(metric: str, label: int, taint: Any, ctx) -> Tuple[Any, ...]:
     unbounded value or passes one of the call's unbounded arguments through."""
     if not isinstance(taint, External):
         return ("cardinality-sink", metric, label, "", [])
-    arguments = [[i, describe(t, segmenter(ctx))] for i, t in taint.arguments]
+    arguments = [[i, describe(t, ctx.segment)] for i, t in taint.arguments]
     return ("cardinality-sink", metric, label, taint.qualname, arguments)
 
 

@@ -6,7 +6,6 @@ import ast
 
 from leaklint.checks.base import Rule
 from leaklint.checks.cardinality.ll201 import escape, sink_condition
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, describe
 
 LL203 = Rule(
@@ -49,9 +48,9 @@ The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rule
 def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
     taint = analysis.taint_of(name)
     if isinstance(taint, Taint):
-        ctx.report("LL203", call, f"{kind} name is built from {describe(taint, segmenter(ctx))}: "
+        ctx.report("LL203", call, f"{kind} name is built from {describe(taint, ctx.segment)}: "
                                   "every distinct value creates a new metric")
     elif isinstance(taint, External):
-        message = (f"{escape(kind)} name is built from `{escape(segment(ctx, taint.node) or taint.qualname)}`, which "
+        message = (f"{escape(kind)} name is built from `{escape(ctx.segment(taint.node) or taint.qualname)}`, which "
                    "returns {source}: every distinct value creates a new metric")
         ctx.defer("LL203", call, message, sink_condition("", -1, taint, ctx))

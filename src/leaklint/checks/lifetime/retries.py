@@ -4,7 +4,7 @@ backoff, urllib3 ``Retry``). Hand-written retry loops are recognised in ``retry_
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.findings import Fix, Safety

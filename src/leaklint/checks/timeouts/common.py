@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Pattern, Tup
 
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddImport, AddKeyword, import_from_statement
+from leaklint.semantic.model import named_params
 
 if TYPE_CHECKING:
     from leaklint.analysis import FileContext
@@ -110,9 +111,8 @@ def timeout_param(func: Optional[ast.AST], patterns) -> Optional[str]:
     """The first timeout-like parameter of ``func``."""
     if func is None or not hasattr(func, "args"):
         return None
-    args = func.args  # type: ignore[attr-defined]
     match = _name_pattern(tuple(patterns)).match
-    for arg in list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs):
+    for arg in named_params(func):
         if match(arg.arg):
             return arg.arg
     return None

@@ -15,6 +15,7 @@ from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import argument, is_timeout_name
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddKeyword, Replace
+from leaklint.semantic.model import named_params, positional_params
 
 RULE = Rule(
     code="LL103",
@@ -89,9 +90,9 @@ def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) ->
 
 def signature(func: ast.AST) -> Dict[str, Any]:
     """The facts of a local function, in the shape of the project index's."""
-    args = func.args  # type: ignore[attr-defined]
-    return {"kind": "function", "params": [a.arg for a in list(getattr(args, "posonlyargs", [])) + list(args.args)],
-            "kwonly": [a.arg for a in args.kwonlyargs]}
+    positional = positional_params(func)
+    return {"kind": "function", "params": [a.arg for a in positional],
+            "kwonly": [a.arg for a in named_params(func)[len(positional):]]}
 
 
 def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str, patterns: Sequence[str],

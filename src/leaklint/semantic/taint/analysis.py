@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
-from leaklint.semantic.model import Binding, Model
+from leaklint.semantic.model import Binding, Model, positional_params
 from leaklint.semantic.taint.config import TaintConfig
 from leaklint.semantic.taint.values import CLEAN, External, Params, Taint, Value, join
 
@@ -622,8 +622,8 @@ def _allow_listed(node: ast.IfExp) -> Optional[str]:
 
 
 def _default_of(func: ast.AST, arg: ast.arg) -> Optional[ast.AST]:
-    args = func.args  # type: ignore[attr-defined]
-    positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
+    args: ast.arguments = getattr(func, "args")
+    positional = positional_params(func)
     if arg in positional:
         offset = len(positional) - len(args.defaults)
         index = positional.index(arg) - offset
