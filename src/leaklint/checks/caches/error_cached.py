@@ -190,7 +190,7 @@ class ErrorCached:
                 self.reported.add(id(node))
                 self.ctx.report("LL301", node,
                                 f"`{name}` is memoized by `{memo.short}` and returns a fallback when `{caught}` "
-                                "is caught: the failure is cached and served as the answer until evicted")
+                                "is caught: the failure is cached and served as the answer until evicted; raise instead of returning a fallback")
             elif isinstance(node, ast.Return) and node.value is not None:
                 request = response_call(node.value, self.model, self.known)
                 if request is None or id(request) in self.reported or checks_status(function, request, self.known):
@@ -198,7 +198,8 @@ class ErrorCached:
                 self.reported.add(id(request))
                 self.ctx.report("LL301", request,
                                 f"`{name}` is memoized by `{memo.short}` and returns this HTTP response without "
-                                "a status check: an error response is cached like a good one")
+                                "a status check: an error response is cached like a good one; "
+                                "check the status before returning")
 
     def _swallows(self, handler: ast.ExceptHandler, function: ast.AST) -> bool:
         """Whether the handler ends the call with a value instead of an exception."""
@@ -270,7 +271,7 @@ class ErrorCached:
                 self.reported.add(id(request))
                 self.ctx.report("LL301", request,
                                 f"this HTTP response is stored in `{self._text(store.cache)}` without a status "
-                                "check: an error response is cached like a good one")
+                                "check: an error response is cached like a good one; check the status before caching")
             return
         if isinstance(value, ast.Name):
             self._fallback_from_handler(store, value, function)
@@ -293,7 +294,7 @@ class ErrorCached:
             self.reported.add(id(handler))
             self.ctx.report("LL301", handler,
                             f"the fallback set here is then stored in `{self._text(store.cache)}`: "
-                            "the failure is cached and served as the answer")
+                            "the failure is cached and served as the answer; store only successful results")
 
     def end(self) -> None:
         for key, stores in self.handler_stores.items():
@@ -305,7 +306,7 @@ class ErrorCached:
             names = ", ".join(sorted({f"`{self._text(s.cache)}`" for s in stores}))
             self.ctx.report("LL301", handler,
                             f"this handler stores into the cache {names}: the failure is cached and served "
-                            "as the answer until it is evicted or expires", fix)
+                            "as the answer until it is evicted or expires; store only successful results", fix)
 
     # ------------------------------------------------------------------ helpers
     def _text(self, expr: ast.AST) -> str:

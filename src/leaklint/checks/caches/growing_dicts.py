@@ -129,7 +129,7 @@ class GrowingDicts:
                 continue
             self.ctx.report("LL302", created,
                             f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
-                            "ever removes an entry: it keeps every distinct key for the life of the process")
+                            "ever removes an entry: it keeps every distinct key for the life of the process; bound it (an LRU) or evict entries")
             return
 
     def _bounded_key(self, key: ast.AST, depth: int = 0) -> bool:

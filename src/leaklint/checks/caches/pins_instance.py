@@ -93,7 +93,7 @@ def check_pins_instance(memo: Memo, ctx: Any, known: Knowledge) -> None:
         return
     ctx.report("LL303", memo.decorator,
                f"`{memo.short}` on the method `{function.name}` keeps every instance it is called on alive "
-               "for the life of the process (the cache holds `self`)")
+               "for the life of the process (the cache holds `self`); cache a module function or per instance")
 
 
 def _is_enum(cls: Any, model: Any, known: Knowledge, depth: int = 0) -> bool:

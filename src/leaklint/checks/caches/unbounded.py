@@ -261,7 +261,7 @@ class UnboundedMemoizers:
         if not certain and not pending:
             return
         name = getattr(function, "name", "function")
-        message = f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process"
+        message = f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process; give the cache a size bound"
         if certain:
             self.ctx.report("LL302", memo.decorator, message, self._fix(memo, none_arg))
             return

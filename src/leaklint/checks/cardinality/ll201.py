@@ -112,7 +112,7 @@ is unsafe. Elsewhere there is no fix.
 """,
 )
 
-SERIES = "every distinct value creates a new time series"
+SERIES = "every distinct value creates a new time series; label with a bounded value (the route template, a class)"
 
 
 def escape(text: str) -> str:

@@ -56,7 +56,7 @@ def unbounded_label(names: Optional[List[str]], patterns: Dict[str, str],
             continue
         for pattern, what in patterns.items():
             if fnmatch.fnmatchcase(lowered, pattern):
-                return f"label `{name}` of `{{metric}}` names {what}: every distinct value creates a new time series"
+                return f"label `{name}` of `{{metric}}` names {what}: every distinct value creates a new time series; drop the label or bound its values"
     return None
 
 

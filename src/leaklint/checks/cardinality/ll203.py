@@ -49,8 +49,8 @@ def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str
     taint = analysis.taint_of(name)
     if isinstance(taint, Taint):
         ctx.report("LL203", call, f"{kind} name is built from {describe(taint, ctx.segment)}: "
-                                  "every distinct value creates a new metric")
+                                  "every distinct value creates a new metric; use a fixed name and a bounded label")
     elif isinstance(taint, External):
         message = (f"{escape(kind)} name is built from `{escape(ctx.segment(taint.node) or taint.qualname)}`, which "
-                   "returns {source}: every distinct value creates a new metric")
+                   "returns {source}: every distinct value creates a new metric; use a fixed name and a bounded label")
         ctx.defer("LL203", call, message, sink_condition("", -1, taint, ctx))

@@ -121,7 +121,8 @@ def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate:
         if entry.get("kind") == "process":
             msg = f"{what} is never waited: the child becomes a zombie; use `subprocess.run` or keep the handle and wait"
         else:
-            msg = f"{what} is created and dropped: its {kind} is released only when the garbage collector gets to it"
+            msg = (f"{what} is created and dropped: its {kind} is released only when the garbage collector gets to it; "
+                   "use `with`")
         ctx.report("LL401", call, msg)
         return
     if fate.name is None:

@@ -136,7 +136,7 @@ def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, c
         keywords = {}
     if style == "backoff":
         if "max_tries" not in keywords and "max_time" not in keywords:
-            ctx.report("LL404", node, f"`{target}` without `max_tries=` or `max_time=` retries forever")
+            ctx.report("LL404", node, f"`{target}` without `max_tries=` or `max_time=` retries forever; pass `max_tries=` or `max_time=`")
         return
     missing = [k for k in ("stop", "wait") if k not in keywords]
     wait = keywords.get("wait")

@@ -122,7 +122,7 @@ def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None
                                   f"(maxsize=...)` so producers feel backpressure")
         return
     ctx.report("LL403", call, f"`{short}()` has no positive maxsize and is {role}: a spike grows it until "
-                              f"memory runs out", _fix(call, bound, entry, ctx))
+                              f"memory runs out; pass a positive `maxsize`", _fix(call, bound, entry, ctx))
 
 
 def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx) -> Optional[Fix]:

@@ -147,6 +147,7 @@ def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> 
     param = state.timeout_param(func_node)
     if param is not None and _caller_chose_no_limit(call, func_node, param, model):
         return False
-    ctx.report("LL101", call, f"`{target}` has no timeout: it can wait forever {_WAITS_FOR.get(kind, _PEER)}",
+    ctx.report("LL101", call, f"`{target}` has no timeout: it can wait forever {_WAITS_FOR.get(kind, _PEER)}; "
+               f"pass `{keyword}=`",
                add_timeout_fix(call, ctx, keyword, param))
     return True

@@ -66,7 +66,8 @@ def check_call(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> No
     if is_none(value):
         code, imports = configured_timeout(ctx)
         fix = Fix(f"Replace `None` with `{code}`", Safety.UNSAFE, (Replace(ctx.node_range(value), code),) + imports)
-        ctx.report("LL102", call, f"`{target}` has its timeout disabled with `None`: it can wait forever", fix)
+        ctx.report("LL102", call, f"`{target}` has its timeout disabled with `None`: it can wait forever; "
+                   "pass a number of seconds", fix)
 
 
 def check_timeout_object(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> None:
@@ -89,4 +90,5 @@ def check_timeout_object(call: ast.Call, target: str, entry: Mapping[str, Any], 
     else:
         op = AddKeyword(ctx.node_range(call), bounds[0], code)
     fix = Fix(f"Bound `{bounds[0]}` by `{code}`", Safety.UNSAFE, (op,) + imports)
-    ctx.report("LL102", call, f"`{target}` sets no bound at all: every wait under it is unlimited", fix)
+    ctx.report("LL102", call, f"`{target}` sets no bound at all: every wait under it is unlimited; "
+               "set at least one bound", fix)

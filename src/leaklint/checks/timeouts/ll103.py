@@ -85,7 +85,8 @@ def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) ->
         return
     fix = Fix(f"Pass `{param}` instead of `{ctx.segment(value)}`", Safety.UNSAFE,
               (Replace(ctx.node_range(value), param),))
-    ctx.report("LL103", call, f"`{target}` waits `{ctx.segment(value)}` s, ignoring this function's `{param}`", fix)
+    ctx.report("LL103", call, f"`{target}` waits `{ctx.segment(value)}` s, ignoring this function's `{param}`; "
+               f"pass `{param}` instead", fix)
 
 
 def signature(func: ast.AST) -> Dict[str, Any]:
@@ -105,10 +106,11 @@ def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str,
         if is_timeout_name(kw.arg, patterns):
             if _is_constant_number(kw.value):
                 fix = Fix(f"Pass `{param}`", Safety.UNSAFE, (Replace(ctx.node_range(kw.value), param),))
-                ctx.report("LL103", call, f"`{callee}` gets a constant `{kw.arg}`, ignoring this function's `{param}`", fix)
+                ctx.report("LL103", call, f"`{callee}` gets a constant `{kw.arg}`, ignoring this function's `{param}`; "
+                           f"pass `{param}` instead", fix)
             return
     keywords = [kw.arg for kw in call.keywords]
-    message = "`{callee}` accepts `{param}` but this call drops this function's `%s`" % param
+    message = "`{callee}` accepts `{param}` but this call drops this function's `%s`; forward it" % param
     if local_facts is not None:
         if local_facts.get("skip_self"):
             skip_self = True

@@ -69,7 +69,7 @@ have no fix: the right replacement (an async client, a thread) is a design choic
 def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx) -> None:
     if isinstance(ctx.model.parent(call), ast.Await):
         return
-    hint = f"; use {instead}" if instead else ""
+    hint = f"; use {instead}" if instead else "; await an async equivalent or `asyncio.to_thread(...)`"
     ctx.report("LL104", call, f"`{target}` blocks the event loop inside `async def` ({kind}){hint}",
                _sleep_fix(call, target, ctx))
 

@@ -220,7 +220,7 @@ def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
     if not broad and cancelled_before(awaited_names(try_node.body, state), try_node, state):
         return
     ctx.report("LL105", handler, f"{what} catches the task's cancellation and does not re-raise it: "
-               "timeouts and shutdown cannot stop this task")
+               "timeouts and shutdown cannot stop this task; re-raise `CancelledError`")
 
 
 def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
@@ -239,4 +239,5 @@ def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
         body = with_node.body  # type: ignore[attr-defined]
         if what != "`BaseException`" and cancelled_before(awaited_names(body, state), with_node, state):
             continue
-        ctx.report("LL105", expr, f"`contextlib.suppress` of {what} swallows the task's cancellation")
+        ctx.report("LL105", expr, f"`contextlib.suppress` of {what} swallows the task's cancellation; "
+                   "let `CancelledError` propagate")

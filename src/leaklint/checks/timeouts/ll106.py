@@ -87,7 +87,7 @@ def check(call: ast.Call, target: str, ctx) -> None:
     short = target.rsplit(".", 1)[-1]
     if _discarded(call, model):
         ctx.report("LL106", call, f"the task from `{short}` is dropped: it may be garbage collected "
-                   "before it finishes and its exception is lost")
+                   "before it finishes and its exception is lost; keep a reference and await it")
         return
     targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target] if isinstance(parent, ast.AnnAssign) else []
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -95,4 +95,4 @@ def check(call: ast.Call, target: str, ctx) -> None:
         name = targets[0].id
         if func is not None and _never_read(name, func):
             ctx.report("LL106", call, f"the task from `{short}` is kept only in `{name}`, which is never "
-                       "read: it may be garbage collected before it finishes")
+                       "read: it may be garbage collected before it finishes; keep a reference and await it")

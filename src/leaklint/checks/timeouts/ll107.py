@@ -78,7 +78,8 @@ def check_wait_for(call: ast.Call, target: str, ctx, offloads: Mapping[str, bool
     if deadline is None or is_none(deadline):
         return
     if _is_offload(inner, ctx.model, offloads):
-        ctx.report("LL107", call, f"`{target}` times out the wait, not the thread: the work keeps running after the timeout")
+        ctx.report("LL107", call, f"`{target}` times out the wait, not the thread: the work keeps running after the timeout; "
+                   "bound the work itself")
 
 
 def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool], deadlines: Mapping[str, str]) -> None:
@@ -96,7 +97,7 @@ def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool],
                     name = model.qualname(expr.func)
                     if deadlines.get(name or "") == "context" and not all(is_none(a) for a in expr.args[:1]):
                         ctx.report("LL107", call, f"`{name}` cancels the await, not the thread: "
-                                   "the work keeps running after the timeout")
+                                   "the work keeps running after the timeout; bound the work itself")
                         return
 
 
@@ -117,5 +118,5 @@ def check_executor_result(call: ast.Call, ctx, executors: Mapping[str, bool]) ->
             continue
         if model.call_target(binding.value) in executors and binding.node in set(model.ancestors(call)):
             ctx.report("LL107", call, "the timeout stops the wait, but leaving the `with` block waits for the "
-                       "hung job anyway (`shutdown(wait=True)`)")
+                       "hung job anyway (`shutdown(wait=True)`); bound the work itself or shut down without waiting")
             return
