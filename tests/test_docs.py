@@ -49,3 +49,31 @@ def test_readme_configuration_example_is_valid(tmp_path):
     settings = load_settings(tmp_path / "pyproject.toml")
     assert settings.options["timeouts"]["fix-timeout"] == "settings.HTTP_TIMEOUT"
     assert "blocking-calls" in settings.catalogue_extensions
+
+
+def _code_block(rule, section):
+    body = rule.doc.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    if "```python\n" not in body:
+        return None
+    return body.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+RULES_WITH_EXAMPLES = [r for r in all_rules() if r.family != "core"]
+
+
+@pytest.mark.parametrize("rule", RULES_WITH_EXAMPLES, ids=lambda r: r.code)
+def test_rule_example_reports_the_rule(rule):
+    from helpers import check_source
+
+    example = _code_block(rule, "Example")
+    assert example is not None, f"{rule.code}: the Example section has no python block"
+    assert rule.code in [f.code for f in check_source(example, select=[rule.code])]
+
+
+@pytest.mark.parametrize("rule", RULES_WITH_EXAMPLES, ids=lambda r: r.code)
+def test_rule_use_instead_reports_nothing(rule):
+    from helpers import check_source
+
+    instead = _code_block(rule, "Use instead")
+    assert instead is not None, f"{rule.code}: the Use instead section has no python block"
+    assert [f"{f.code} {f.message}" for f in check_source(instead)] == []

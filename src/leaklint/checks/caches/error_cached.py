@@ -60,6 +60,13 @@ blip never happens. With `lru_cache` there is no TTL at all: the error is served
 
 ## Example
 ```python
+from functools import lru_cache
+
+import requests
+from requests import RequestException
+
+_profiles = {}
+
 @lru_cache(maxsize=1024)
 def can_access(user_id, doc_id):
     try:
@@ -72,7 +79,7 @@ def profile(user_id):
     if user_id in _profiles:
         return _profiles[user_id]
     try:
-        _profiles[user_id] = fetch_profile(user_id)
+        _profiles[user_id] = requests.get(f"https://profiles/{user_id}", timeout=5).json()
     except RequestException:
         _profiles[user_id] = None
     return _profiles[user_id]
@@ -83,6 +90,8 @@ Cache only successful, authoritative answers; let transient errors propagate pas
 handle them in the caller (which is not memoized):
 
 ```python
+from functools import lru_cache
+
 @lru_cache(maxsize=1024)
 def _check(user_id, doc_id):
     return acl_client.check(user_id, doc_id)

@@ -44,6 +44,8 @@ creeps up and `__del__`/`weakref` cleanups never run.
 
 ## Example
 ```python
+from functools import lru_cache
+
 class Catalogue:
     @lru_cache(maxsize=256)
     def price(self, sku):
@@ -54,6 +56,8 @@ class Catalogue:
 A cache owned by the instance, which dies with it:
 
 ```python
+import cachetools
+
 class Catalogue:
     def __init__(self, db):
         self.db = db

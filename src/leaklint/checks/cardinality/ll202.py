@@ -26,11 +26,15 @@ when today's callers pass something bounded, the next caller will pass what the 
 
 ## Example
 ```python
+from prometheus_client import Counter
+
 REQUESTS = Counter("http_requests_total", "Requests", ["path", "user_id"])
 ```
 
 ## Use instead
 ```python
+from prometheus_client import Counter
+
 REQUESTS = Counter("http_requests_total", "Requests", ["route", "status_class"])
 ```
 Label by the route template, the status class, the tenant tier: values you can count on one hand.

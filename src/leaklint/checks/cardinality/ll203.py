@@ -28,12 +28,24 @@ collector per name when the registry is bypassed.
 
 ## Example
 ```python
-statsd.incr(f"api.{request.path}.hits")
+from flask import request
+from statsd import StatsClient
+
+statsd = StatsClient()
+
+def track():
+    statsd.incr(f"api.{request.path}.hits")
 ```
 
 ## Use instead
 ```python
-statsd.incr("api.hits", tags=[f"route:{request.url_rule.rule}"])
+from flask import request
+from statsd import StatsClient
+
+statsd = StatsClient()
+
+def track():
+    statsd.incr("api.hits", tags=[f"route:{request.url_rule.rule}"])
 ```
 
 ## Fix safety

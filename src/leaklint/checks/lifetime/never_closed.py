@@ -48,6 +48,11 @@ slot, a pool keeps its threads, and a child process stays a zombie in the proces
 
 ## Example
 ```python
+import json
+import subprocess
+
+import requests
+
 def load(path):
     return json.load(open(path))
 
@@ -63,12 +68,17 @@ def fetch(url):
 
 ## Use instead
 ```python
+import json
+import subprocess
+
+import requests
+
 def load(path):
     with open(path) as handle:
         return json.load(handle)
 
 def run(cmd):
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, timeout=60)
 
 def fetch(url):
     with requests.Session() as session:

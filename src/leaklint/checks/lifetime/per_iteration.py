@@ -31,6 +31,8 @@ reused connections.
 
 ## Example
 ```python
+import requests
+
 def push_all(events):
     for event in events:
         with requests.Session() as session:
@@ -39,6 +41,8 @@ def push_all(events):
 
 ## Use instead
 ```python
+import requests
+
 def push_all(events):
     with requests.Session() as session:
         for event in events:

@@ -44,6 +44,8 @@ A bound turns that into backpressure: producers wait or shed load while the serv
 
 ## Example
 ```python
+import queue
+
 class Dispatcher:
     def __init__(self):
         self.jobs = queue.Queue()
@@ -51,6 +53,8 @@ class Dispatcher:
 
 ## Use instead
 ```python
+import queue
+
 class Dispatcher:
     def __init__(self):
         self.jobs = queue.Queue(maxsize=1000)

@@ -40,12 +40,18 @@ as a hung worker when a dependency degrades.
 
 ## Example
 ```python
+import aiohttp
+import httpx
+
 client = httpx.Client(timeout=None)
 timeout = aiohttp.ClientTimeout()
 ```
 
 ## Use instead
 ```python
+import aiohttp
+import httpx
+
 client = httpx.Client(timeout=30)
 timeout = aiohttp.ClientTimeout(total=60)
 ```

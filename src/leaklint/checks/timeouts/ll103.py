@@ -46,17 +46,27 @@ and the downstream query stay busy after the 504, and the retry adds another cop
 
 ## Example
 ```python
+import requests
+
 def load_user(user_id, timeout):
-    return http.get(f"/users/{user_id}", timeout=30)
+    return requests.get(f"https://users/{user_id}", timeout=30)
+
+def fetch_profile(user_id, timeout=10):
+    return requests.get(f"https://profiles/{user_id}", timeout=timeout)
 
 def handler(request, timeout):
-    return fetch_profile(request.user_id)   # fetch_profile(user_id, timeout=10) elsewhere
+    return fetch_profile(request.user_id)
 ```
 
 ## Use instead
 ```python
+import requests
+
 def load_user(user_id, timeout):
-    return http.get(f"/users/{user_id}", timeout=timeout)
+    return requests.get(f"https://users/{user_id}", timeout=timeout)
+
+def fetch_profile(user_id, timeout=10):
+    return requests.get(f"https://profiles/{user_id}", timeout=timeout)
 
 def handler(request, timeout):
     return fetch_profile(request.user_id, timeout=timeout)

@@ -42,6 +42,10 @@ outage of the service while CPU stays idle.
 
 ## Example
 ```python
+import time
+
+import requests
+
 async def poll(url):
     time.sleep(1)
     return requests.get(url, timeout=5)
@@ -49,6 +53,10 @@ async def poll(url):
 
 ## Use instead
 ```python
+import asyncio
+
+import requests
+
 async def poll(url):
     await asyncio.sleep(1)
     return await asyncio.to_thread(requests.get, url, timeout=5)

@@ -34,12 +34,16 @@ work the request started simply does not happen, and nothing says so.
 
 ## Example
 ```python
+import asyncio
+
 async def handle(event):
     asyncio.create_task(notify(event))
 ```
 
 ## Use instead
 ```python
+import asyncio
+
 background = set()
 
 async def handle(event):

@@ -40,14 +40,21 @@ dozen threads) is full and every `to_thread` call queues behind the ghosts.
 
 ## Example
 ```python
+import asyncio
+import socket
+
 async def lookup(host):
     return await asyncio.wait_for(asyncio.to_thread(socket.gethostbyname, host), 2)
 ```
 
 ## Use instead
 ```python
+import asyncio
+
+import requests
+
 async def lookup(host):
-    return await loop.getaddrinfo(host, None)   # a native coroutine is really cancelled
+    return await asyncio.get_running_loop().getaddrinfo(host, None)   # a native coroutine is really cancelled
 
 def fetch(url):
     return requests.get(url, timeout=2)         # or bound the blocking call itself
