@@ -6,10 +6,10 @@ import ast
 import difflib
 from typing import Dict, Iterable, List, Sequence, Tuple
 
+from leaklint.files.source import split_lines
 from leaklint.findings import Edit, Finding, Fix, Safety
 from leaklint.fixes.ops import AddImport, FixOp, NodeOp
 from leaklint.fixes.transforms import FixError
-from leaklint.source import split_lines
 
 
 def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:

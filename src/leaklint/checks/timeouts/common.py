@@ -14,7 +14,7 @@ from leaklint.fixes.ops import AddImport, AddKeyword, import_from_statement
 from leaklint.semantic.model import named_params
 
 if TYPE_CHECKING:
-    from leaklint.analysis import FileContext
+    from leaklint.analysis.file import FileContext
 
 
 @lru_cache(maxsize=16)
