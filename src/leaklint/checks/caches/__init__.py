@@ -15,18 +15,17 @@ from __future__ import annotations
 import ast
 
 from leaklint.checks.base import Checker, Option
-from leaklint.checks.caches.error_cached import LL301, ErrorCached, store_of_assign, store_of_call
+from leaklint.checks.caches.error_cached import ErrorCached, store_of_assign, store_of_call
 from leaklint.checks.caches.knowledge import (
     FUNCTION_DEFS, knowledge_for, last_name, memo_of, memoizer_names_in, memos_of,
 )
-from leaklint.checks.caches.pins_instance import LL303, check_pins_instance
+from leaklint.checks.caches.pins_instance import check_pins_instance
 from leaklint.checks.caches.growing_dicts import GrowingDicts
-from leaklint.checks.caches.unbounded import LL302, UnboundedMemoizers, annotations_not_all_enums
+from leaklint.checks.caches.unbounded import UnboundedMemoizers, annotations_not_all_enums
 
 
 class CacheChecker(Checker):
     family = "caches"
-    rules = (LL301, LL302, LL303)
     options = {
         "fix-maxsize": Option("str", "1024", "The bound the LL302 fix gives an unbounded cache (an expression)."),
         "cache-names": Option("list[str]", ["*cache*", "*memo*"],

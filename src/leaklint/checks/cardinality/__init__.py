@@ -17,9 +17,6 @@ from typing import Any, Dict, FrozenSet, Optional, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.cardinality import ll201, ll202, ll203
-from leaklint.checks.cardinality.ll201 import LL201
-from leaklint.checks.cardinality.ll202 import LL202
-from leaklint.checks.cardinality.ll203 import LL203
 from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
                                                metric_of)
 from leaklint.semantic.taint import Params, Taint, TaintAnalysis, TaintConfig, describe
@@ -53,7 +50,6 @@ def resolve_sink(index, metric: str, label: int, helper: str, arguments=()) -> O
 
 class CardinalityChecker(Checker):
     family = "cardinality"
-    rules = (LL201, LL202, LL203)
     options = {
         "sanitizers": Option("list[str]", [], "Qualified names of functions whose result is a bounded value."),
     }

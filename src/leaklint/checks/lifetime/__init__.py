@@ -17,12 +17,12 @@ import ast
 from typing import Any, Dict, FrozenSet, Iterable, Tuple
 
 from leaklint.checks.base import Checker, Option
-from leaklint.checks.lifetime.never_closed import LL401, check_never_closed
+from leaklint.checks.lifetime.never_closed import check_never_closed
 from leaklint.checks.lifetime.ownership import enclosing_loop, fate_of
-from leaklint.checks.lifetime.per_iteration import LL402, check_per_iteration
-from leaklint.checks.lifetime.retries import LL404, RetryCatalogue, check_policy, check_retrier
+from leaklint.checks.lifetime.per_iteration import check_per_iteration
+from leaklint.checks.lifetime.retries import RetryCatalogue, check_policy, check_retrier
 from leaklint.checks.lifetime.retry_loops import check_loop
-from leaklint.checks.lifetime.unbounded_queue import LL403, check_queue
+from leaklint.checks.lifetime.unbounded_queue import check_queue
 
 
 def _last_names(*qualnames: Iterable[str]) -> FrozenSet[str]:
@@ -65,7 +65,6 @@ def _with_aliases(names: FrozenSet[str], model) -> FrozenSet[str]:
 
 class LifetimeChecker(Checker):
     family = "lifetime"
-    rules = (LL401, LL402, LL403, LL404)
     options = {
         "queue-maxsize": Option("str", "1000", "The bound the LL403 fix gives a queue."),
         "retry-attempts": Option("int", 5, "The stop_after_attempt bound the LL404 fix adds to tenacity."),

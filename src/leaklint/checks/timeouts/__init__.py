@@ -62,7 +62,6 @@ def _tables(catalogue) -> _Tables:
 
 class TimeoutChecker(Checker):
     family = "timeouts"
-    rules = (ll101.RULE, ll102.RULE, ll103.RULE, ll104.RULE, ll105.RULE, ll106.RULE, ll107.RULE)
     options = {
         "fix-timeout": Option("str", "10", "The timeout expression the LL101/LL102 fixes insert."),
         "fix-timeout-import": Option("str", "", "The import the fix-timeout expression needs."),
@@ -87,7 +86,7 @@ class TimeoutChecker(Checker):
         self.names = tables.names
         self.aliases = self._aliases(ctx.model)
         self.stub_methods = bool(tables.suffixes)
-        self.on = {code: ctx.enabled(code) for code in ("LL101", "LL102", "LL103", "LL104", "LL105", "LL106", "LL107")}
+        self.on = {code: ctx.enabled(code) for code in self.codes}
         self._params: Dict[int, Optional[str]] = {}
         self._scanned = False
 
