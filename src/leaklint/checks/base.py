@@ -26,6 +26,7 @@ from importlib import import_module
 from types import ModuleType
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
+# a rule's documentation: these sections, in this order; the last three may be left out
 DOC_SECTIONS = (
     "What it finds",
     "Why it hurts in production",
@@ -33,7 +34,11 @@ DOC_SECTIONS = (
     "Use instead",
     "Fix safety",
     "Options",
+    "Known limitations",
+    "Parity",
+    "References",
 )
+OPTIONAL_SECTIONS = frozenset({"Known limitations", "Parity", "References"})
 
 
 class RuleFix(str, Enum):

@@ -13,7 +13,7 @@ import ast
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
@@ -214,6 +214,14 @@ class Model:
     def enclosing_class(self, func: ast.AST) -> Optional[ast.ClassDef]:
         parent = self.parents.get(id(func))
         return parent if isinstance(parent, ast.ClassDef) else None
+
+    def call_names(self, last_names: FrozenSet[str]) -> FrozenSet[str]:
+        """The names a call to one of these (the last parts of qualified names) may be spelled with
+        in this file: ``last_names`` plus the aliases imports bind them to (``from urllib3.util
+        import Retry as R``). The cheap filter a rule applies before resolving a call."""
+        aliases = {alias.asname for node_type in (ast.Import, ast.ImportFrom) for node in self.nodes.get(node_type, ())
+                   for alias in node.names if alias.asname and alias.name.rsplit(".", 1)[-1] in last_names}
+        return last_names | frozenset(aliases) if aliases else last_names
 
     def params(self, func: ast.AST) -> List[ast.arg]:
         return _params(func.args)  # type: ignore[attr-defined]

@@ -1,10 +1,5 @@
-"""LL4xx: resource lifetime and load shape.
-
-- LL401 resource-never-closed (``never_closed``): files, sockets, clients, connections, processes
-  and executors not released on every path.
-- LL402 client-per-iteration (``per_iteration``): a client or pool created in a loop body.
-- LL403 unbounded-queue (``unbounded_queue``): a work-buffer queue without a positive maxsize.
-- LL404 retry-without-backoff (``retries``): retries that never stop, never wait or wait a constant.
+"""LL4xx: resource lifetime and load shape. Each rule is a module of this package (found by
+discovery); this checker dispatches the calls the older rules share and builds ``LifetimeFacts``.
 
 What owns a resource, how it is released, which queues take a bound and which retry helpers need
 which arguments are catalogues (``rules/resources.toml``, ``rules/retries.toml``); where a created
@@ -14,6 +9,7 @@ value goes is computed once per creation by ``ownership``.
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, Tuple
 
 from leaklint.checks.base import Checker, Option
@@ -55,12 +51,15 @@ def _name_filters(catalogue, on: Dict[str, bool], sections) -> Tuple[FrozenSet[s
     return filters
 
 
-def _with_aliases(names: FrozenSet[str], model) -> FrozenSet[str]:
-    """``names`` plus the local aliases imports give them (``from urllib3.util import Retry as R``),
-    so the cheap name filter does not miss aliased calls."""
-    aliases = {alias.asname for node_type in (ast.Import, ast.ImportFrom) for node in model.nodes.get(node_type, ())
-               for alias in node.names if alias.asname and alias.name.rsplit(".", 1)[-1] in names}
-    return names | frozenset(aliases) if aliases else names
+@dataclass(frozen=True)
+class LifetimeFacts:
+    """What the lifetime rules read, per file: the catalogue sections they share."""
+
+    resources: Dict[str, Dict[str, Any]]
+    queues: Dict[str, Dict[str, Any]]
+    owners: Dict[str, str]
+    borrowers: Dict[str, str]
+    retry: RetryCatalogue
 
 
 class LifetimeChecker(Checker):
@@ -81,11 +80,12 @@ class LifetimeChecker(Checker):
         self.owners = ctx.catalogue.section("resources", "owners")
         self.borrowers = ctx.catalogue.section("resources", "borrowers")
         self.retry = RetryCatalogue(ctx)
+        self.facts = LifetimeFacts(self.resources, self.queues, self.owners, self.borrowers, self.retry)
         self.on = {code: ctx.enabled(code) for code in self.codes}
         call_names, decorator_names = _name_filters(
             ctx.catalogue, self.on, (self.resources, self.queues, self.retry.retriers, self.retry.policies))
-        self.call_names = _with_aliases(call_names, ctx.model)
-        self.decorator_names = _with_aliases(decorator_names, ctx.model) if decorator_names else decorator_names
+        self.call_names = ctx.model.call_names(call_names)
+        self.decorator_names = ctx.model.call_names(decorator_names) if decorator_names else decorator_names
 
     # -------------------------------------------------------------- calls
     def visit_Call(self, node: ast.Call, ctx) -> None:
