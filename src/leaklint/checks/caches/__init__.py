@@ -1,10 +1,6 @@
-"""LL3xx: caches that remember failures, grow forever, or pin objects.
-
-- LL301 error-result-cached (``error_cached``): a cache stores a caught failure or an unchecked
-  HTTP response as if it were a result.
-- LL302 unbounded-cache (``unbounded`` for memoizers, ``growing_dicts`` for hand-made dicts): a
-  cache that never evicts, keyed by unbounded arguments.
-- LL303 cache-pins-instance (``pins_instance``): a memoizer on an instance method keeps ``self`` alive.
+"""LL3xx: caches that remember failures, grow forever, or pin objects. Each rule is a module of
+this package (found by discovery; ``growing_dicts`` holds the hand-made dictionaries of the
+unbounded-cache rule).
 
 What counts as a memoizer, a cache, a transient exception or an HTTP response is the ``caches``
 catalogue (``rules/caches.toml``); ``knowledge`` turns it into the questions the rules ask.
@@ -41,9 +37,7 @@ class CacheChecker(Checker):
 
     def begin(self, ctx) -> None:
         self.known = knowledge_for(ctx.catalogue)
-        self.ll301 = ctx.enabled("LL301")
-        self.ll302 = ctx.enabled("LL302")
-        self.ll303 = ctx.enabled("LL303")
+        self.on = {code: ctx.enabled(code) for code in self.codes}
         self.error_cached = ErrorCached(ctx, self.known)
         self.unbounded = UnboundedMemoizers(ctx, self.known)
         self.growing_dicts = GrowingDicts(ctx, self.known)
@@ -63,17 +57,17 @@ class CacheChecker(Checker):
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def _check_memo(self, memo, ctx, nested: bool, pins: bool) -> None:
-        if self.ll301:
+        if self.on["LL301"]:
             self.error_cached.check_memoized(memo)
-        if self.ll302:
+        if self.on["LL302"]:
             self.unbounded.check_memoized(memo, nested)
-        if self.ll303 and pins:
+        if self.on["LL303"] and pins:
             check_pins_instance(memo, ctx, self.known)
 
     def visit_Call(self, node: ast.Call, ctx) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in self.store_methods:
-            if self.ll301:
+            if self.on["LL301"]:
                 store = store_of_call(node, self.known)
                 if store is not None:
                     self.error_cached.check_store(store)
@@ -101,19 +95,19 @@ class CacheChecker(Checker):
     def visit_Assign(self, node: ast.Assign, ctx) -> None:
         target = node.targets[0]
         if isinstance(target, ast.Subscript):
-            if self.ll301:
+            if self.on["LL301"]:
                 store = store_of_assign(node)
                 if store is not None:
                     self.error_cached.check_store(store)
-        elif self.ll302 and len(node.targets) == 1 and isinstance(node.value, (ast.Dict, ast.Call)):
+        elif self.on["LL302"] and len(node.targets) == 1 and isinstance(node.value, (ast.Dict, ast.Call)):
             self.growing_dicts.note_assign(node, target, node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign, ctx) -> None:
-        if self.ll302 and isinstance(node.value, (ast.Dict, ast.Call)):
+        if self.on["LL302"] and isinstance(node.value, (ast.Dict, ast.Call)):
             self.growing_dicts.note_assign(node, node.target, node.value)
 
     def end(self, ctx) -> None:
-        if self.ll301:
+        if self.on["LL301"]:
             self.error_cached.end()
-        if self.ll302:
+        if self.on["LL302"]:
             self.growing_dicts.end()

@@ -1,8 +1,5 @@
-"""LL2xx: telemetry cardinality, traced from request to metric.
-
-- LL201 unbounded-metric-label (``ll201``): an unbounded value reaches a label, attribute or tag.
-- LL202 unbounded-label-name (``ll202``): a metric declared with a label that is unbounded by name.
-- LL203 dynamic-metric-name (``ll203``): a metric name built from an unbounded value.
+"""LL2xx: telemetry cardinality, traced from request to metric. Each rule is a module of this
+package (``llNNN``, found by discovery).
 
 Sinks come from ``rules/metrics.toml`` (``sinks``), sources and sanitizers from
 ``rules/telemetry-sources.toml`` through ``semantic.taint``. ``visit_Call`` rejects a call on its
@@ -64,9 +61,7 @@ class CardinalityChecker(Checker):
             node.name for node in (ctx.model.nodes.get(ast.ClassDef, ()) if aliases else ())
             if any(isinstance(base, ast.Name) and base.id in aliases for base in node.bases))
         self.constructors = aliases | subclasses  # local names that construct a metric
-        self.check_labels = ctx.enabled("LL201")
-        self.check_names = ctx.enabled("LL203")
-        self.check_declarations = ctx.enabled("LL202")
+        self.on = {code: ctx.enabled(code) for code in self.codes}
 
     def _metric_class_aliases(self, model) -> FrozenSet[str]:
         """Local names imported as metric classes (``from prometheus_client import Counter as C``)."""
@@ -86,9 +81,9 @@ class CardinalityChecker(Checker):
             kinds = self.dispatch.get(func.attr)
             if kinds is None:
                 return
-            if "labels" in kinds and self.check_labels and (node.args or node.keywords):
+            if "labels" in kinds and self.on["LL201"] and (node.args or node.keywords):
                 self._labels(node, ctx)
-            if "instrument" in kinds and self.check_labels and (len(node.args) > 1 or node.keywords):
+            if "instrument" in kinds and self.on["LL201"] and (len(node.args) > 1 or node.keywords):
                 self._attributes(node, ctx)
             if "declaration" in kinds:
                 self._declaration(node, ctx)
@@ -122,11 +117,11 @@ class CardinalityChecker(Checker):
         if entry is None:
             return
         receiver = node.func.value  # type: ignore[attr-defined]
-        if self.check_labels:
+        if self.on["LL201"]:
             pairs = ll201.tag_pairs(self.analysis, node, entry)
             ll201.report(ctx, self.analysis, node, ll201.Metric(ctx.segment(receiver)), pairs, "tag")
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "statsd metric")
 
     def _declaration(self, node: ast.Call, ctx) -> None:
@@ -134,19 +129,19 @@ class CardinalityChecker(Checker):
         if found is None:
             return
         _cls, entry = found
-        if self.check_declarations:
+        if self.on["LL202"]:
             stmt = ctx.model.statement_of(node)
             display = _assigned_name(stmt, ctx) or ctx.segment(node.func)
             ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names,
                         self.analysis.config.is_bounded_name)
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "metric")
 
     def _factory(self, node: ast.Call, ctx) -> None:
         entry = self.sinks.factories[node.func.attr]  # type: ignore[attr-defined]
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "instrument")
 
     # ------------------------------------------------------------------ project index

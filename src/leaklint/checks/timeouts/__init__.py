@@ -1,14 +1,6 @@
-"""LL1xx: cancellation and timeouts. One module per rule; this checker dispatches each call once.
-
-- LL101 blocking-call-without-timeout (``ll101``): a ``blocking-calls`` catalogue call with no timeout.
-- LL102 timeout-disabled (``ll102``): ``timeout=None``, timeout objects without any bound.
-- LL103 timeout-not-forwarded (``ll103``): a function's timeout parameter not passed to a blocking
-  call or a project function that accepts one (resolved across modules).
-- LL104 blocking-call-in-async (``ll104``): blocking calls directly inside ``async def``.
-- LL105 cancellation-swallowed (``ll105``): ``except`` that eats ``CancelledError`` in async code.
-- LL106 dangling-task (``ll106``): a task whose reference is dropped.
-- LL107 thread-outlives-timeout (``ll107``): a timeout around work that runs in a thread.
-"""
+"""LL1xx: cancellation and timeouts. Each rule is a module of this package (``llNNN``, found by
+discovery); this checker dispatches each call once to the rules that ask about it and answers the
+per-file facts they share (which receivers were killed, waited for or given a default timeout)."""
 
 from __future__ import annotations
 
@@ -26,7 +18,6 @@ from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, t
 _KILLS = frozenset({"kill", "terminate", "send_signal"})
 _INJECTORS = frozenset({"mount"})
 _WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 class _Tables:
@@ -168,66 +159,7 @@ class TimeoutChecker(Checker):
         for func in model.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
             param = self.timeout_param(func)
             if param is not None:
-                self._check_forwarding(func, param, ctx)
-
-    # ------------------------------------------------------------------ LL103
-    def _check_forwarding(self, func: ast.AST, param: str, ctx) -> None:
-        stack: List[ast.AST] = list(func.body)  # type: ignore[attr-defined]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, _NESTED_SCOPES):
-                continue
-            stack.extend(ast.iter_child_nodes(node))
-            if not isinstance(node, ast.Call):
-                continue
-            resolved = self.blocking.resolve(node)
-            if resolved is not None:
-                ll103.check_catalogue_call(node, resolved[0], resolved[1], param, ctx)
-                continue
-            callee, skip_self = self._project_callee(node, func)
-            if callee is not None:
-                ll103.check_project_call(node, callee, skip_self, param, self.patterns, ctx, self._local_facts(callee))
-
-    def _project_callee(self, call: ast.Call, func: ast.AST) -> Tuple[Optional[str], bool]:
-        model = self.model
-        target = model.call_target(call)
-        if target is not None:
-            if model.is_project_name(target) or target.rpartition(".")[0] == model.module:
-                # a method reached through the receiver's type is called bound: skip ``self``
-                return target, model.qualname(call.func) is None
-            return None, False
-        method = call.func
-        if isinstance(method, ast.Attribute) and isinstance(method.value, ast.Name):
-            if method.value.id == model.self_name(func):
-                cls = model.enclosing_class(func)
-                if cls is not None:
-                    prefix = f"{model.module}." if model.module else ""
-                    return f"{prefix}{cls.name}.{method.attr}", True
-        return None, False
-
-    def _local_facts(self, callee: str) -> Optional[Dict[str, Any]]:
-        """The signature of a function, class or method defined in this module; ``None`` when
-        it lives elsewhere (or is inherited), so the project index must decide."""
-        module = self.model.module
-        prefix = f"{module}." if module else ""
-        if not callee.startswith(prefix):
-            return None
-        parts = callee[len(prefix):].split(".")
-        bindings = self.model.module_scope.bindings.get(parts[0])
-        if not bindings or len(parts) > 2:
-            return None
-        node = bindings[-1].node
-        if bindings[-1].kind == "def" and len(parts) == 1:
-            return ll103.signature(node)
-        if bindings[-1].kind != "class":
-            return None
-        wanted = parts[1] if len(parts) == 2 else "__init__"
-        for stmt in node.body:  # type: ignore[attr-defined]
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == wanted:
-                facts = ll103.signature(stmt)
-                facts["skip_self"] = len(parts) == 1
-                return facts
-        return None
+                ll103.check_forwarding(func, param, ctx, self)
 
     # ------------------------------------------------------------------ facts the rules ask
     def timeout_param(self, func: Optional[ast.AST]) -> Optional[str]:

@@ -9,13 +9,19 @@ the project index, so callees in other modules are seen with their real signatur
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import argument, is_timeout_name
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddKeyword, Replace
-from leaklint.semantic.model import named_params, positional_params
+from leaklint.semantic.model import Model, named_params, positional_params
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
+    from leaklint.checks.timeouts import TimeoutChecker
+
+_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 RULE = Rule(
     code="LL103",
@@ -166,3 +172,64 @@ def dropped_timeout(index, callee: str, skip_self: bool, positional: int, keywor
     if name is None or (name == caller_param) != with_fix:
         return None
     return {"callee": callee, "param": name}
+
+
+def check_forwarding(func: ast.AST, param: str, ctx: FileContext, state: TimeoutChecker) -> None:
+    """Each call in ``func`` that waits without the caller's ``param``."""
+    stack: List[ast.AST] = list(getattr(func, "body"))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _NESTED_SCOPES):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+        if not isinstance(node, ast.Call):
+            continue
+        resolved = state.blocking.resolve(node)
+        if resolved is not None:
+            check_catalogue_call(node, resolved[0], resolved[1], param, ctx)
+            continue
+        callee, skip_self = _project_callee(node, func, ctx.model)
+        if callee is not None:
+            check_project_call(node, callee, skip_self, param, state.patterns, ctx, _local_facts(callee, ctx.model))
+
+
+def _project_callee(call: ast.Call, func: ast.AST, model: Model) -> Tuple[Optional[str], bool]:
+    target = model.call_target(call)
+    if target is not None:
+        if model.is_project_name(target) or target.rpartition(".")[0] == model.module:
+            # a method reached through the receiver's type is called bound: skip ``self``
+            return target, model.qualname(call.func) is None
+        return None, False
+    method = call.func
+    if isinstance(method, ast.Attribute) and isinstance(method.value, ast.Name):
+        if method.value.id == model.self_name(func):
+            cls = model.enclosing_class(func)
+            if cls is not None:
+                prefix = f"{model.module}." if model.module else ""
+                return f"{prefix}{cls.name}.{method.attr}", True
+    return None, False
+
+
+def _local_facts(callee: str, model: Model) -> Optional[Dict[str, Any]]:
+    """The signature of a function, class or method defined in this module; ``None`` when
+    it lives elsewhere (or is inherited), so the project index must decide."""
+    module = model.module
+    prefix = f"{module}." if module else ""
+    if not callee.startswith(prefix):
+        return None
+    parts = callee[len(prefix):].split(".")
+    bindings = model.module_scope.bindings.get(parts[0])
+    if not bindings or len(parts) > 2:
+        return None
+    node = bindings[-1].node
+    if bindings[-1].kind == "def" and len(parts) == 1:
+        return signature(node)
+    if bindings[-1].kind != "class":
+        return None
+    wanted = parts[1] if len(parts) == 2 else "__init__"
+    for stmt in node.body:  # type: ignore[attr-defined]
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == wanted:
+            facts = signature(stmt)
+            facts["skip_self"] = len(parts) == 1
+            return facts
+    return None
