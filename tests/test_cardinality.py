@@ -9,8 +9,6 @@ from pathlib import Path
 from helpers import check_source, settings_for
 
 from leaklint.config.catalogue import Catalogue
-from leaklint.checks.base import DOC_SECTIONS
-from leaklint.checks.cardinality import CardinalityChecker
 from leaklint.run.analyse import Job, run
 from leaklint.semantic.model import Model
 from leaklint.semantic.taint import CLEAN, Params, Taint, TaintAnalysis, TaintConfig
@@ -33,11 +31,6 @@ def test_message_names_label_metric_source_and_line() -> None:
     assert finding.message == ("label `user` of `REQUESTS` gets `request.headers['X-User-ID']` from line 8: "
                                "every distinct value creates a new time series; "
                                "label with a bounded value (the route template, a class)")
-
-
-def test_rules_document_every_section() -> None:
-    for rule in CardinalityChecker.rules:
-        assert rule.sections() == list(DOC_SECTIONS), rule.code
 
 
 def _project(root: Path, helper_body: str) -> list:
