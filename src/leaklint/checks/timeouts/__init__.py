@@ -15,9 +15,6 @@ from leaklint.checks.timeouts.calls import CallCatalogue, last_names, method_nam
 from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, timeout_param
 
 # calls that record facts other calls depend on (see ``_scan``)
-_KILLS = frozenset({"kill", "terminate", "send_signal"})
-_INJECTORS = frozenset({"mount"})
-_WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
 
 
 class _Tables:
@@ -37,6 +34,10 @@ class _Tables:
         self.offloads = enabled(cat.section("async-blocking", "offloads"))
         self.deadlines = cat.section("async-blocking", "deadlines")
         self.executors = enabled(cat.section("async-blocking", "executors"))
+        self.kills = frozenset(enabled(cat.section("blocking-calls", "kill-methods")))
+        self.injectors: Dict[str, str] = cat.section("blocking-calls", "injectors")
+        self.waits: Dict[str, Dict[str, Any]] = cat.section("blocking-calls", "waits")
+        self.wait_names = frozenset(q.rsplit(".", 1)[-1] for q in self.waits)
         self.names: FrozenSet[str] = last_names(self.calls, self.timeout_objects, self.async_calls, self.spawners,
                                                 self.offloads, self.deadlines) | {"run_in_executor"}
 
@@ -62,7 +63,7 @@ class TimeoutChecker(Checker):
     resolvers = {"timeout-dropped": ll103.dropped_timeout}
 
     def begin(self, ctx) -> None:
-        tables = _tables(ctx.catalogue)
+        tables = self.tables = _tables(ctx.catalogue)
         self.ctx = ctx
         self.model = ctx.model
         self.patterns = tuple(ctx.option("timeouts", "timeout-parameters"))
@@ -246,20 +247,22 @@ class TimeoutChecker(Checker):
         self._cancels: Dict[Tuple[int, str], List[Tuple[Any, int]]] = defaultdict(list)
         self._waited: Dict[str, List[Tuple[Any, int]]] = defaultdict(list)
         model = self.model
+        tables = self.tables
         for call in model.nodes.get(ast.Call, ()):
             func = call.func
             if isinstance(func, ast.Attribute):
                 attr = func.attr
-                if attr in _INJECTORS and len(call.args) >= 2:
-                    if model.type_of(call.args[1]) != "requests.adapters.HTTPAdapter":
+                if attr in tables.injectors and len(call.args) >= 2:
+                    if model.type_of(call.args[1]) != tables.injectors[attr]:
                         self._injected.add(self.receiver_key(func.value))
-                elif attr in _KILLS or attr == "cancel":
+                elif attr in tables.kills or attr == "cancel":
                     table = self._cancels if attr == "cancel" else self._kills
                     where = (model.enclosing_function(call, through_lambda=False), call.lineno)
                     table[self.receiver_key(func.value)].append(where)
             short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if short in ("wait", "as_completed") and call.args and model.qualname(func) in _WAITS:
-                if passes_timeout(call, {"timeout-keyword": "timeout", "timeout-position": 1}, model):
+            wait = tables.waits.get(model.qualname(func) or "") if short in tables.wait_names and call.args else None
+            if wait is not None:
+                if passes_timeout(call, wait, model):
                     owner = model.enclosing_function(call, through_lambda=False)
                     first = call.args[0]
                     names = first.elts if isinstance(first, (ast.List, ast.Tuple, ast.Set)) else [first]
