@@ -132,10 +132,6 @@ design decision.
 """,
 )
 
-VALUE_POSITION = {"setex": 2, "psetex": 2}
-TTL_POSITION = {"setex": 1, "psetex": 1}
-
-
 @dataclass
 class Store:
     """One write into something that may be a cache."""
@@ -162,10 +158,12 @@ def store_of_call(node: ast.Call, known: Knowledge) -> Optional[Store]:
     if any(isinstance(a, ast.Starred) for a in node.args):
         return None
     args = node.args
-    value_at = VALUE_POSITION.get(func.attr, 1)
+    positions = known.store_positions.get(func.attr, {})
+    value_at = positions.get("value-position", 1)
+    ttl_at = positions.get("ttl-position")
     key = args[0] if args else None
     value = args[value_at] if len(args) > value_at else None
-    ttl = args[TTL_POSITION[func.attr]] if func.attr in TTL_POSITION and len(args) > 1 else None
+    ttl = args[ttl_at] if ttl_at is not None and len(args) > ttl_at else None
     return Store(node, func.value, key, value, func.attr, ttl)
 
 
@@ -401,7 +399,7 @@ class ErrorCached:
         entry = self.known.cache_types.get(self._cache_type(store.cache) or "", {})
         keyword = entry.get("ttl-keyword")
         for kw in store.node.keywords:
-            if kw.arg is not None and kw.arg in (keyword, "ttl", "timeout", "ex", "expire"):
+            if kw.arg is not None and (kw.arg == keyword or kw.arg in self.known.ttl_keywords):
                 return kw.value
         position = entry.get("ttl-position")
         if position is not None and len(store.node.args) > position:
