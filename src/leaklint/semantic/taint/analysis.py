@@ -10,8 +10,6 @@ from leaklint.semantic.model import Binding, Model, positional_params
 from leaklint.semantic.taint.config import TaintConfig
 from leaklint.semantic.taint.values import CLEAN, External, Params, Taint, Value, join
 
-WEB_FRAMEWORKS = {"flask": "flask", "quart": "flask", "django": "django", "rest_framework": "django",
-                  "starlette": "starlette", "fastapi": "starlette", "aiohttp": "aiohttp", "tornado": "tornado"}
 # methods whose result is a flag or a count whatever the receiver holds
 _FLAG_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isidentifier",
                            "islower", "isupper", "isspace", "isdecimal", "__contains__", "count", "find", "index",
@@ -498,7 +496,7 @@ class TaintAnalysis:
         for bindings in self.model.module_scope.bindings.values():
             for b in bindings:
                 if b.kind == "import" and b.target:
-                    framework = WEB_FRAMEWORKS.get(b.target.split(".", 1)[0])
+                    framework = self.config.web_frameworks.get(b.target.split(".", 1)[0])
                     if framework:
                         found.add(framework)
         return frozenset(found)
