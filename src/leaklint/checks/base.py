@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from importlib import import_module
 from types import ModuleType
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 # a rule's documentation: these sections, in this order; the last three may be left out
 DOC_SECTIONS = (
@@ -167,13 +170,13 @@ class Checker:
             out[node_type] = _chain(out.get(node_type), code, check, self)
         return out
 
-    def begin(self, ctx: Any) -> None:
+    def begin(self, ctx: FileContext) -> None:
         """Called once per file before any visitor."""
 
-    def end(self, ctx: Any) -> None:
+    def end(self, ctx: FileContext) -> None:
         """Called once per file after every visitor."""
 
-    def summarize(self, ctx: Any) -> Dict[str, Dict[str, Any]]:
+    def summarize(self, ctx: FileContext) -> Dict[str, Dict[str, Any]]:
         """Facts about this module's top-level symbols for the project index:
         ``{symbol_name: {fact: json-able value}}``."""
         return {}
@@ -186,7 +189,7 @@ def _chain(before: Optional[Callable[[ast.AST, Any], None]], code: str, check: C
            checker: Checker) -> Callable[[ast.AST, Any], None]:
     """A visitor running ``before`` and then the rule's ``check`` (while the rule is enabled)."""
 
-    def visit(node: ast.AST, ctx: Any) -> None:
+    def visit(node: ast.AST, ctx: FileContext) -> None:
         if before is not None:
             before(node, ctx)
         if ctx.enabled(code):

@@ -8,6 +8,8 @@ catalogue (``rules/caches.toml``); ``knowledge`` turns it into the questions the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 
 from leaklint.checks.base import Checker, Option
@@ -18,6 +20,9 @@ from leaklint.checks.caches.knowledge import (
 from leaklint.checks.caches.pins_instance import check_pins_instance
 from leaklint.checks.caches.growing_dicts import GrowingDicts
 from leaklint.checks.caches.unbounded import UnboundedMemoizers, annotations_not_all_enums
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 class CacheChecker(Checker):
@@ -35,7 +40,7 @@ class CacheChecker(Checker):
 
     resolvers = {"caches-unbounded-annotations": annotations_not_all_enums}
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         self.known = knowledge_for(ctx.catalogue)
         self.on = {code: ctx.enabled(code) for code in self.codes}
         self.error_cached = ErrorCached(ctx, self.known)
@@ -44,7 +49,7 @@ class CacheChecker(Checker):
         self.store_methods = self.known.store_methods
         self.memoizer_names = memoizer_names_in(ctx.model, self.known)
 
-    def visit_FunctionDef(self, node: ast.AST, ctx) -> None:
+    def visit_FunctionDef(self, node: ast.AST, ctx: FileContext) -> None:
         if not node.decorator_list:  # type: ignore[attr-defined]
             return
         memos = memos_of(node, ctx.model, self.known, self.memoizer_names)
@@ -56,7 +61,7 @@ class CacheChecker(Checker):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def _check_memo(self, memo, ctx, nested: bool, pins: bool) -> None:
+    def _check_memo(self, memo, ctx: FileContext, nested: bool, pins: bool) -> None:
         if self.on["LL301"]:
             self.error_cached.check_memoized(memo)
         if self.on["LL302"]:
@@ -64,7 +69,7 @@ class CacheChecker(Checker):
         if self.on["LL303"] and pins:
             check_pins_instance(memo, ctx, self.known)
 
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in self.store_methods:
             if self.on["LL301"]:
@@ -75,7 +80,7 @@ class CacheChecker(Checker):
         if len(node.args) == 1 and not node.keywords and last_name(func) in self.memoizer_names:
             self._applied_memoizer(node, ctx)
 
-    def _applied_memoizer(self, node: ast.Call, ctx) -> None:
+    def _applied_memoizer(self, node: ast.Call, ctx: FileContext) -> None:
         """``f = lru_cache(maxsize=None)(g)`` and ``f = cache(g)``: a memoizer applied by hand."""
         target = node.args[0]
         if not isinstance(target, ast.Name):
@@ -92,7 +97,7 @@ class CacheChecker(Checker):
         nested = ctx.model.enclosing_function(node, through_lambda=False) is not None
         self._check_memo(memo, ctx, nested, pins=False)
 
-    def visit_Assign(self, node: ast.Assign, ctx) -> None:
+    def visit_Assign(self, node: ast.Assign, ctx: FileContext) -> None:
         target = node.targets[0]
         if isinstance(target, ast.Subscript):
             if self.on["LL301"]:
@@ -102,11 +107,11 @@ class CacheChecker(Checker):
         elif self.on["LL302"] and len(node.targets) == 1 and isinstance(node.value, (ast.Dict, ast.Call)):
             self.growing_dicts.note_assign(node, target, node.value)
 
-    def visit_AnnAssign(self, node: ast.AnnAssign, ctx) -> None:
+    def visit_AnnAssign(self, node: ast.AnnAssign, ctx: FileContext) -> None:
         if self.on["LL302"] and isinstance(node.value, (ast.Dict, ast.Call)):
             self.growing_dicts.note_assign(node, node.target, node.value)
 
-    def end(self, ctx) -> None:
+    def end(self, ctx: FileContext) -> None:
         if self.on["LL301"]:
             self.error_cached.end()
         if self.on["LL302"]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import (
     LOCAL_KINDS, Knowledge, Memo, calls_out, enclosing_handler, guarded_block, is_dict_creation, last_name,
     matches, response_call, checks_status, same, transient_caught, walk_body,
 )
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import RemoveStatement
 
@@ -170,7 +173,7 @@ def store_of_call(node: ast.Call, known: Knowledge) -> Optional[Store]:
 class ErrorCached:
     """LL301 for one file."""
 
-    def __init__(self, ctx: Any, known: Knowledge) -> None:
+    def __init__(self, ctx: FileContext, known: Knowledge) -> None:
         self.ctx = ctx
         self.model = ctx.model
         self.known = known

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leaklint.checks.base import Rule
 from leaklint.checks.caches.knowledge import Knowledge, Memo
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL303 = Rule(
     code="LL303",
@@ -85,7 +88,7 @@ ENUM_KIND = "enum"
 IMPLICIT_CLASS_METHODS = frozenset({"__new__", "__init_subclass__", "__class_getitem__"})
 
 
-def check_pins_instance(memo: Memo, ctx: Any, known: Knowledge) -> None:
+def check_pins_instance(memo: Memo, ctx: FileContext, known: Knowledge) -> None:
     if not memo.entry.get("pins-instance"):
         return
     function = memo.function

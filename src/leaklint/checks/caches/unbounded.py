@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, RemoveStatement, Replace, ReplaceStatement
 from leaklint.semantic.model import named_params
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL302 = Rule(
     code="LL302",
@@ -243,7 +246,7 @@ def _is_enum_class(annotation: ast.AST, model: Any, known: Knowledge) -> bool:
 class UnboundedMemoizers:
     """LL302 for memoizing decorators, in one file."""
 
-    def __init__(self, ctx: Any, known: Knowledge) -> None:
+    def __init__(self, ctx: FileContext, known: Knowledge) -> None:
         self.ctx = ctx
         self.model = ctx.model
         self.known = known

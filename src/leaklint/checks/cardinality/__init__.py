@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import ast
 import weakref
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Optional, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.cardinality import ll201, ll202, ll203
 from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
                                                metric_of)
 from leaklint.semantic.taint import Params, Taint, TaintAnalysis, TaintConfig, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 def resolve_sink(index, metric: str, label: int, helper: str, arguments=()) -> Optional[Dict[str, Any]]:
@@ -52,7 +55,7 @@ class CardinalityChecker(Checker):
     }
     resolvers = {"cardinality-sink": resolve_sink}
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         self.sinks, config = _prepared(ctx.catalogue, tuple(ctx.option("cardinality", "sanitizers")))
         self.analysis = TaintAnalysis(ctx.model, config)
         self.dispatch = self.sinks.dispatch
@@ -75,7 +78,7 @@ class CardinalityChecker(Checker):
                     names.add(alias.asname or alias.name)
         return frozenset(names)
 
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if type(func) is ast.Attribute:
             kinds = self.dispatch.get(func.attr)
@@ -95,13 +98,13 @@ class CardinalityChecker(Checker):
             self._declaration(node, ctx)
 
     # ------------------------------------------------------------------ sinks
-    def _labels(self, node: ast.Call, ctx) -> None:
+    def _labels(self, node: ast.Call, ctx: FileContext) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
         metric = metric_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if metric is not None:
             ll201.report(ctx, self.analysis, node, metric, ll201.label_pairs(self.analysis, node), "label")
 
-    def _attributes(self, node: ast.Call, ctx) -> None:
+    def _attributes(self, node: ast.Call, ctx: FileContext) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
         found = instrument_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if found is None:
@@ -111,7 +114,7 @@ class CardinalityChecker(Checker):
             return
         ll201.report(ctx, self.analysis, node, metric, ll201.attribute_pairs(self.analysis, node, entry), "attribute")
 
-    def _statsd(self, node: ast.Call, ctx) -> None:
+    def _statsd(self, node: ast.Call, ctx: FileContext) -> None:
         target = ctx.model.call_target(node)
         entry = self.sinks.tag_targets.get(target or "")
         if entry is None:
@@ -124,7 +127,7 @@ class CardinalityChecker(Checker):
         if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "statsd metric")
 
-    def _declaration(self, node: ast.Call, ctx) -> None:
+    def _declaration(self, node: ast.Call, ctx: FileContext) -> None:
         found = metric_class(ctx.model, self.sinks, node)
         if found is None:
             return
@@ -138,14 +141,14 @@ class CardinalityChecker(Checker):
         if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "metric")
 
-    def _factory(self, node: ast.Call, ctx) -> None:
+    def _factory(self, node: ast.Call, ctx: FileContext) -> None:
         entry = self.sinks.factories[node.func.attr]  # type: ignore[attr-defined]
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
         if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "instrument")
 
     # ------------------------------------------------------------------ project index
-    def summarize(self, ctx) -> Dict[str, Dict[str, Any]]:
+    def summarize(self, ctx: FileContext) -> Dict[str, Dict[str, Any]]:
         """Metrics and instruments declared at module level, and functions returning an unbounded value."""
         out: Dict[str, Dict[str, Any]] = {}
         model = ctx.model
@@ -181,7 +184,7 @@ def _prepared(catalogue, sanitizers: Tuple[str, ...]) -> Tuple[SinkCatalogue, Ta
     return found
 
 
-def _assigned_name(stmt: ast.AST, ctx) -> Optional[str]:
+def _assigned_name(stmt: ast.AST, ctx: FileContext) -> Optional[str]:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         return ctx.segment(stmt.targets[0])
     if isinstance(stmt, ast.AnnAssign):

@@ -7,16 +7,19 @@ before routing), so the label stays bounded and the code never raises on ``None`
 from __future__ import annotations
 
 import ast
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import Replace
 from leaklint.semantic.taint import Taint, TaintAnalysis, origin_of
 
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
+
 UNMATCHED = '"<unmatched>"'
 
 
-def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str, Tuple]]:
+def route_fix(taint: Taint, analysis: TaintAnalysis, ctx: FileContext) -> Optional[Tuple[str, Tuple]]:
     """``(description, op)`` replacing the raw path at the source, when the framework has a route."""
     taint = origin_of(taint)  # a helper's raw path is fixed inside the helper
     node = taint.node

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.cardinality import fixes
 from leaklint.checks.cardinality.sinks import Metric, argument
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, Value, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL201 = Rule(
     code="LL201",
@@ -165,7 +168,7 @@ def _tag_key(node: ast.AST) -> str:
     return "?"
 
 
-def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: List[Pair], noun: str) -> None:
+def report(ctx: FileContext, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: List[Pair], noun: str) -> None:
     """One finding per sink call: the first unbounded label names it; fixes cover every label."""
     bad = [(label, node, taint) for label, node, taint in pairs if isinstance(taint, (Taint, External))]
     if not bad:
@@ -193,7 +196,7 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
         ctx.report("LL201", call, message.replace("{{", "{").replace("}}", "}"), fix)
 
 
-def sink_condition(metric: str, label: int, taint: Any, ctx) -> Tuple[Any, ...]:
+def sink_condition(metric: str, label: int, taint: Any, ctx: FileContext) -> Tuple[Any, ...]:
     """The deferred condition: the metric (if imported) is one, and the helper (if any) returns an
     unbounded value or passes one of the call's unbounded arguments through."""
     if not isinstance(taint, External):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL202 = Rule(
     code="LL202",
@@ -64,7 +67,7 @@ def unbounded_label(names: Optional[List[str]], patterns: Dict[str, str],
     return None
 
 
-def check(ctx, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str],
+def check(ctx: FileContext, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str],
           is_bounded: Callable[[str], bool]) -> None:
     message = unbounded_label(names, patterns, is_bounded)
     if message is not None:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 
 from leaklint.checks.base import Rule
 from leaklint.checks.cardinality.ll201 import escape, sink_condition
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL203 = Rule(
     code="LL203",
@@ -57,7 +62,7 @@ The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rule
 )
 
 
-def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
+def check(ctx: FileContext, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
     taint = analysis.taint_of(name)
     if isinstance(taint, Taint):
         ctx.report("LL203", call, f"{kind} name is built from {describe(taint, ctx.segment)}: "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.lifetime.never_closed import check_never_closed
@@ -19,6 +19,9 @@ from leaklint.checks.lifetime.per_iteration import check_per_iteration
 from leaklint.checks.lifetime.retries import RetryCatalogue, check_policy, check_retrier
 from leaklint.checks.lifetime.retry_loops import check_loop
 from leaklint.checks.lifetime.unbounded_queue import check_queue
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 def _last_names(*qualnames: Iterable[str]) -> FrozenSet[str]:
@@ -74,7 +77,7 @@ class LifetimeChecker(Checker):
         "retry-backoff-factor": Option("str", "0.5", "The urllib3 backoff_factor the LL404 fix sets."),
     }
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         self.resources: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "resources")
         self.queues: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "queues")
         self.owners = ctx.catalogue.section("resources", "owners")
@@ -88,7 +91,7 @@ class LifetimeChecker(Checker):
         self.decorator_names = ctx.model.call_names(decorator_names) if decorator_names else decorator_names
 
     # -------------------------------------------------------------- calls
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if name not in self.call_names:
@@ -114,7 +117,7 @@ class LifetimeChecker(Checker):
         if entry is not None:
             check_policy(node, target, entry, ctx)
 
-    def _resource(self, node: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+    def _resource(self, node: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
         model = ctx.model
         func = model.enclosing_function(node, through_lambda=False)
         if func is None:
@@ -129,7 +132,7 @@ class LifetimeChecker(Checker):
                 check_per_iteration(node, target, entry, fate, loop, ctx)
 
     # -------------------------------------------------------------- retries
-    def visit_FunctionDef(self, node: ast.AST, ctx) -> None:
+    def visit_FunctionDef(self, node: ast.AST, ctx: FileContext) -> None:
         if not self.decorator_names:
             return
         for dec in node.decorator_list:  # type: ignore[attr-defined]
@@ -145,11 +148,11 @@ class LifetimeChecker(Checker):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_While(self, node: ast.While, ctx) -> None:
+    def visit_While(self, node: ast.While, ctx: FileContext) -> None:
         if self.on["LL404"]:
             check_loop(node, self.retry, ctx)
 
-    def visit_For(self, node: ast.For, ctx) -> None:
+    def visit_For(self, node: ast.For, ctx: FileContext) -> None:
         if not self.on["LL404"] or not isinstance(node.iter, ast.Call):
             return
         func = node.iter.func

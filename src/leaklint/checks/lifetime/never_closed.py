@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import Fate, statements_between
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import RemoveStatement, ReplaceStatement
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL401 = Rule(
     code="LL401",
@@ -114,7 +117,7 @@ _HOLDS = {"file": "file descriptor", "archive": "file descriptor", "db": "databa
           "directory": "directory"}
 
 
-def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, ctx,
+def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, ctx: FileContext,
                        func: ast.AST) -> None:
     kinds = fate.kinds
     if kinds & {"with", "release-guarded"} or fate.escapes:
@@ -165,7 +168,7 @@ def _released_right_away(fate: Fate, model) -> bool:
     return False
 
 
-def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.AST) -> Optional[Fix]:
+def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx: FileContext, func: ast.AST) -> Optional[Fix]:
     """``x = make(); use(x); x.close()`` -> ``with make() as x: use(x)``."""
     stmt = fate.creation
     model = ctx.model

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from leaklint.checks.base import Rule
 from leaklint.checks.lifetime.ownership import Fate
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL402 = Rule(
     code="LL402",
@@ -62,7 +65,7 @@ processes and executors are not counted: they do not hold a pool of network conn
 
 
 def check_per_iteration(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, loop: ast.AST,
-                        ctx) -> None:
+                        ctx: FileContext) -> None:
     if not entry.get("per-iteration"):
         return
     if fate.kinds & {"stored", "returned", "looped"}:

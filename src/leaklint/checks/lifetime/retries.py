@@ -4,11 +4,14 @@ backoff, urllib3 ``Retry``). Hand-written retry loops are recognised in ``retry_
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, Replace, import_from_statement
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL404 = Rule(
     code="LL404",
@@ -103,7 +106,7 @@ Hand-written loops, `backoff` and constant waits get no fix.
 )
 
 class RetryCatalogue:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: FileContext) -> None:
         self.retriers: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retriers")
         self.policies: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retry-policies")
         self.no_waits = ctx.catalogue.section("retries", "no-waits")
@@ -124,7 +127,7 @@ def _keywords(call: ast.Call) -> Optional[Dict[str, ast.AST]]:
 
 
 # ---------------------------------------------------------------------- helpers: tenacity, backoff
-def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, ctx) -> None:
+def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, ctx: FileContext) -> None:
     """``node`` is a call to the retrier, or a bare ``@retry`` decorator expression."""
     if isinstance(node, ast.Call):
         if any(isinstance(a, ast.Starred) for a in node.args):
@@ -163,7 +166,7 @@ def _no_wait(wait: ast.AST, cat: RetryCatalogue, model) -> Optional[str]:
     return None
 
 
-def _tenacity_fix(node: ast.AST, missing: List[str], ctx) -> Optional[Fix]:
+def _tenacity_fix(node: ast.AST, missing: List[str], ctx: FileContext) -> Optional[Fix]:
     attempts = ctx.option("lifetime", "retry-attempts")
     wait = ctx.option("lifetime", "retry-wait")
     values = {"stop": f"stop_after_attempt({attempts})", "wait": wait}
@@ -184,7 +187,7 @@ def _tenacity_fix(node: ast.AST, missing: List[str], ctx) -> Optional[Fix]:
 
 
 # ---------------------------------------------------------------------- urllib3 Retry
-def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
     keywords = _keywords(call)
     if keywords is None or any(isinstance(a, ast.Starred) for a in call.args):
         return

@@ -16,16 +16,19 @@ from __future__ import annotations
 
 import ast
 from fnmatch import fnmatchcase
-from typing import Iterator, List, Optional, Set
+from typing import TYPE_CHECKING, Iterator, List, Optional, Set
 
 from leaklint.checks.lifetime.ownership import DEFS, LOOPS
 from leaklint.semantic.model import last_name
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 _TRUE = (True, 1)
 _EXITS = (ast.Return, ast.Break)
 
 
-def check_loop(loop: ast.AST, cat, ctx) -> None:
+def check_loop(loop: ast.AST, cat, ctx: FileContext) -> None:
     model = ctx.model
     if isinstance(loop, ast.For) and not _counted(loop.iter, model):
         return

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import creation_site, enclosing_loop, name_loads
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddKeyword, Replace
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL403 = Rule(
     code="LL403",
@@ -111,7 +114,7 @@ def _not_positive(expr: Optional[ast.AST]) -> bool:
     return False
 
 
-def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
     model = ctx.model
     bounded = entry.get("bounded", True)
     bound = maxsize_arg(call, entry) if bounded else None
@@ -129,7 +132,7 @@ def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None
                               f"memory runs out; pass a positive `maxsize`", _fix(call, bound, entry, ctx))
 
 
-def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx) -> Optional[Fix]:
+def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx: FileContext) -> Optional[Fix]:
     value = ctx.option("lifetime", "queue-maxsize")
     if bound is None:
         return Fix(f"Add `maxsize={value}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), entry["maxsize-keyword"], value),))

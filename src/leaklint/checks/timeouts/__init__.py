@@ -7,12 +7,15 @@ from __future__ import annotations
 import ast
 import weakref
 from collections import defaultdict
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.timeouts import ll101, ll102, ll103, ll104, ll105, ll106, ll107
 from leaklint.checks.timeouts.calls import CallCatalogue, last_names, method_names
 from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, timeout_param
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 # calls that record facts other calls depend on (see ``_scan``)
 
@@ -62,7 +65,7 @@ class TimeoutChecker(Checker):
     }
     resolvers = {"timeout-dropped": ll103.dropped_timeout}
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         tables = self.tables = _tables(ctx.catalogue)
         self.ctx = ctx
         self.model = ctx.model
@@ -98,7 +101,7 @@ class TimeoutChecker(Checker):
         return frozenset(out)
 
     # ------------------------------------------------------------------ visitors
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):
             name = func.attr
@@ -141,19 +144,19 @@ class TimeoutChecker(Checker):
             elif target in self.offloads:
                 ll107.check_offload_in_deadline(node, ctx, self.offloads, self.deadlines)
 
-    def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx) -> None:
+    def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_handler(node, ctx, self, self.cancelled)
 
-    def visit_AsyncWith(self, node: ast.AsyncWith, ctx) -> None:
+    def visit_AsyncWith(self, node: ast.AsyncWith, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_suppress(node, ctx, self, self.cancelled)
 
-    def visit_With(self, node: ast.With, ctx) -> None:
+    def visit_With(self, node: ast.With, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_suppress(node, ctx, self, self.cancelled)
 
-    def end(self, ctx) -> None:
+    def end(self, ctx: FileContext) -> None:
         if not self.on["LL103"]:
             return
         model = self.model

@@ -125,7 +125,7 @@ def configured_timeout(ctx: FileContext) -> Tuple[str, Tuple[AddImport, ...]]:
     return value, ((extra,) if extra is not None else ())
 
 
-def add_timeout_fix(call: ast.Call, ctx, keyword: str, param: Optional[str]) -> Fix:
+def add_timeout_fix(call: ast.Call, ctx: FileContext, keyword: str, param: Optional[str]) -> Fix:
     """Forward the enclosing function's ``param`` when there is one, else the configured timeout."""
     if param is not None:
         return Fix(f"Forward `{param}` as `{keyword}=`", Safety.UNSAFE,

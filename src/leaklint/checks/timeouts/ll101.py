@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import add_timeout_fix, opaque_dsn, passes_timeout
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL101",
@@ -122,7 +125,7 @@ _WAIT_AFTER_KILL = frozenset({"communicate", "wait"})
 _FUTURE_METHODS = frozenset({"result", "exception", "get"})
 
 
-def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> bool:
+def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx: FileContext, state) -> bool:
     """Report ``call`` when it passes no timeout; True when reported."""
     if entry.get("has-default"):
         return False

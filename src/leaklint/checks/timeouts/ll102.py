@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import argument, configured_timeout, is_none
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddKeyword, Replace
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL102",
@@ -67,7 +70,7 @@ with `fix-timeout` (for `aiohttp.ClientTimeout()` it adds `total=<fix-timeout>`)
 )
 
 
-def check_call(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> None:
+def check_call(call: ast.Call, target: str, entry: Mapping[str, Any], ctx: FileContext) -> None:
     value = argument(call, entry.get("timeout-keyword", "timeout"), entry.get("timeout-position"))
     if is_none(value):
         code, imports = configured_timeout(ctx)
@@ -76,7 +79,7 @@ def check_call(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> No
                    "pass a number of seconds", fix)
 
 
-def check_timeout_object(call: ast.Call, target: str, entry: Mapping[str, Any], ctx) -> None:
+def check_timeout_object(call: ast.Call, target: str, entry: Mapping[str, Any], ctx: FileContext) -> None:
     bounds = entry.get("bounds", [])
     if not bounds or any(isinstance(a, ast.Starred) for a in call.args):
         return

@@ -94,7 +94,7 @@ def _is_constant_number(node: Optional[ast.AST]) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
 
-def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx) -> None:
+def check_catalogue_call(call: ast.Call, target: str, entry, param: str, ctx: FileContext) -> None:
     keyword = entry.get("timeout-keyword", "timeout")
     value = argument(call, keyword, entry.get("timeout-position"))
     if not _is_constant_number(value):
@@ -113,7 +113,7 @@ def signature(func: ast.AST) -> Dict[str, Any]:
 
 
 def check_project_call(call: ast.Call, callee: str, skip_self: bool, param: str, patterns: Sequence[str],
-                       ctx, local_facts: Optional[Dict[str, Any]]) -> None:
+                       ctx: FileContext, local_facts: Optional[Dict[str, Any]]) -> None:
     """``local_facts``: the callee's signature when it is defined in this module (decided now);
     otherwise the finding is deferred to the project index."""
     if any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from leaklint.checks.base import Rule, RuleFix
 from leaklint.findings import Fix, Safety
 from leaklint.fixes.ops import AddImport, Replace
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL104",
@@ -74,7 +77,7 @@ have no fix: the right replacement (an async client, a thread) is a design choic
 )
 
 
-def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx) -> None:
+def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx: FileContext) -> None:
     if isinstance(ctx.model.parent(call), ast.Await):
         return
     hint = f"; use {instead}" if instead else "; await an async equivalent or `asyncio.to_thread(...)`"
@@ -82,7 +85,7 @@ def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx) -
                _sleep_fix(call, target, ctx))
 
 
-def _sleep_fix(call: ast.Call, target: str, ctx) -> Optional[Fix]:
+def _sleep_fix(call: ast.Call, target: str, ctx: FileContext) -> Optional[Fix]:
     if target != "time.sleep" or call.keywords or len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
         return None
     asyncio_name = _module_alias(ctx.model, "asyncio")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL105",
@@ -206,7 +209,7 @@ def cancelled_before(awaited: list, node: ast.AST, state) -> bool:
     return False
 
 
-def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
+def check_handler(handler: ast.ExceptHandler, ctx: FileContext, state, cancelled) -> None:
     model = ctx.model
     if not model.in_async_function(handler):
         return
@@ -223,7 +226,7 @@ def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
                "timeouts and shutdown cannot stop this task; re-raise `CancelledError`")
 
 
-def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
+def check_suppress(with_node: ast.AST, ctx: FileContext, state, cancelled) -> None:
     model = ctx.model
     if not model.in_async_function(with_node):
         return

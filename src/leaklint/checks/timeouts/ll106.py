@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL106",
@@ -85,7 +90,7 @@ def _discarded(call: ast.Call, model) -> bool:
     return isinstance(parent, ast.comprehension) and node in parent.ifs
 
 
-def check(call: ast.Call, target: str, ctx) -> None:
+def check(call: ast.Call, target: str, ctx: FileContext) -> None:
     model = ctx.model
     parent = model.parent(call)
     short = target.rsplit(".", 1)[-1]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from leaklint.checks.base import Rule
 from leaklint.checks.timeouts.common import argument, is_none
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL107",
@@ -79,7 +82,7 @@ def _is_offload(expr: Optional[ast.AST], model, offloads: Mapping[str, bool]) ->
     return model.qualname(expr.func) in offloads
 
 
-def check_wait_for(call: ast.Call, target: str, ctx, offloads: Mapping[str, bool]) -> None:
+def check_wait_for(call: ast.Call, target: str, ctx: FileContext, offloads: Mapping[str, bool]) -> None:
     inner = argument(call, "fut", 0)
     deadline = argument(call, "timeout", 1)
     if deadline is None or is_none(deadline):
@@ -89,7 +92,7 @@ def check_wait_for(call: ast.Call, target: str, ctx, offloads: Mapping[str, bool
                    "bound the work itself")
 
 
-def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool], deadlines: Mapping[str, str]) -> None:
+def check_offload_in_deadline(call: ast.Call, ctx: FileContext, offloads: Mapping[str, bool], deadlines: Mapping[str, str]) -> None:
     model = ctx.model
     if not isinstance(model.parent(call), ast.Await) or not _is_offload(call, model, offloads):
         return
@@ -108,7 +111,7 @@ def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool],
                         return
 
 
-def check_executor_result(call: ast.Call, ctx, executors: Mapping[str, bool]) -> None:
+def check_executor_result(call: ast.Call, ctx: FileContext, executors: Mapping[str, bool]) -> None:
     """``ex.submit(f).result(timeout=t)`` inside ``with Executor() as ex``."""
     model = ctx.model
     deadline = argument(call, "timeout", 0)
