@@ -13,23 +13,41 @@ import ast
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 
 
+class BindingKind(str, Enum):
+    """How a name got its value (a ``str`` enum: ``binding.kind == "param"`` reads naturally)."""
+
+    IMPORT = "import"
+    ASSIGN = "assign"
+    AUGASSIGN = "augassign"
+    WALRUS = "walrus"
+    PARAM = "param"
+    DEF = "def"
+    CLASS = "class"
+    WITH = "with"
+    FOR = "for"
+    EXCEPT = "except"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass
 class Binding:
     """One place where a name gets a value.
 
-    ``kind`` is one of: import, assign, augassign, annassign, walrus, param, def, class, with,
-    for, except, global. ``value`` is the bound expression where there is one (for ``with`` the
+    ``kind`` says how (``BindingKind``). ``value`` is the bound expression where there is one (for ``with`` the
     context expression, for ``import`` nothing: ``target`` holds the imported qualified name).
     """
 
     name: str
-    kind: str
+    kind: BindingKind
     node: ast.AST
     value: Optional[ast.AST] = None
     target: Optional[str] = None
@@ -440,22 +458,22 @@ def _bind(scope: Scope, model: Model, binding: Binding) -> None:
 
 
 def _bind_function(model: Model, node: ast.AST, scope: Scope) -> Scope:
-    _bind(scope, model, Binding(node.name, "def", node))  # type: ignore[attr-defined]
+    _bind(scope, model, Binding(node.name, BindingKind.DEF, node))  # type: ignore[attr-defined]
     inner = _new_scope(model, node, scope, "function", node.name)  # type: ignore[attr-defined]
     for arg in _params(node.args):  # type: ignore[attr-defined]
-        _bind(inner, model, Binding(arg.arg, "param", arg))
+        _bind(inner, model, Binding(arg.arg, BindingKind.PARAM, arg))
     return inner
 
 
 def _bind_lambda(model: Model, node: ast.Lambda, scope: Scope) -> Scope:
     inner = _new_scope(model, node, scope, "lambda")
     for arg in _params(node.args):
-        _bind(inner, model, Binding(arg.arg, "param", arg))
+        _bind(inner, model, Binding(arg.arg, BindingKind.PARAM, arg))
     return inner
 
 
 def _bind_class(model: Model, node: ast.ClassDef, scope: Scope) -> Scope:
-    _bind(scope, model, Binding(node.name, "class", node))
+    _bind(scope, model, Binding(node.name, BindingKind.CLASS, node))
     return _new_scope(model, node, scope, "class", node.name)
 
 
@@ -463,12 +481,12 @@ def _bind_comprehension(model: Model, node: ast.AST, scope: Scope) -> Scope:
     inner = _new_scope(model, node, scope, "comprehension")
     for gen in node.generators:  # type: ignore[attr-defined]
         for name in _target_names(gen.target):
-            _bind(inner, model, Binding(name.id, "for", gen, gen.iter))
+            _bind(inner, model, Binding(name.id, BindingKind.FOR, gen, gen.iter))
     return inner
 
 
 def _bind_targets(model: Model, scope: Scope, target: ast.AST, value: Optional[ast.AST],
-                  stmt: ast.AST, kind: str) -> None:
+                  stmt: ast.AST, kind: BindingKind) -> None:
     if isinstance(target, ast.Name):
         _bind(scope, model, Binding(target.id, kind, stmt, value))
     elif isinstance(target, (ast.Tuple, ast.List)):
@@ -488,7 +506,7 @@ def _bind_targets(model: Model, scope: Scope, target: ast.AST, value: Optional[a
 
 
 def _bind_attribute(model: Model, scope: Scope, target: ast.Attribute, value: Optional[ast.AST],
-                    stmt: ast.AST, kind: str) -> None:
+                    stmt: ast.AST, kind: BindingKind) -> None:
     """``self.x = value`` inside a method: an attribute binding on the class."""
     if scope.kind != "function":
         return
@@ -522,18 +540,18 @@ def _target_names(target: ast.AST) -> List[ast.Name]:
 
 def _bind_assign(model: Model, node: ast.Assign, scope: Scope) -> Scope:
     for target in node.targets:
-        _bind_targets(model, scope, target, node.value, node, "assign")
+        _bind_targets(model, scope, target, node.value, node, BindingKind.ASSIGN)
     return scope
 
 
 def _bind_annassign(model: Model, node: ast.AnnAssign, scope: Scope) -> Scope:
     if node.value is not None or isinstance(node.target, ast.Attribute):
-        _bind_targets(model, scope, node.target, node.value, node, "assign")
+        _bind_targets(model, scope, node.target, node.value, node, BindingKind.ASSIGN)
     return scope
 
 
 def _bind_augassign(model: Model, node: ast.AugAssign, scope: Scope) -> Scope:
-    _bind_targets(model, scope, node.target, node, node, "augassign")
+    _bind_targets(model, scope, node.target, node, node, BindingKind.AUGASSIGN)
     return scope
 
 
@@ -542,26 +560,26 @@ def _bind_namedexpr(model: Model, node: ast.NamedExpr, scope: Scope) -> Scope:
     target_scope = scope
     while target_scope.kind == "comprehension" and target_scope.parent is not None:
         target_scope = target_scope.parent
-    _bind(target_scope, model, Binding(node.target.id, "walrus", node, node.value))
+    _bind(target_scope, model, Binding(node.target.id, BindingKind.WALRUS, node, node.value))
     return scope
 
 
 def _bind_for(model: Model, node: ast.AST, scope: Scope) -> Scope:
     for name in _target_names(node.target):  # type: ignore[attr-defined]
-        _bind(scope, model, Binding(name.id, "for", node, None))
+        _bind(scope, model, Binding(name.id, BindingKind.FOR, node, None))
     return scope
 
 
 def _bind_with(model: Model, node: ast.AST, scope: Scope) -> Scope:
     for item in node.items:  # type: ignore[attr-defined]
         if item.optional_vars is not None:
-            _bind_targets(model, scope, item.optional_vars, item.context_expr, node, "with")
+            _bind_targets(model, scope, item.optional_vars, item.context_expr, node, BindingKind.WITH)
     return scope
 
 
 def _bind_except(model: Model, node: ast.ExceptHandler, scope: Scope) -> Scope:
     if node.name:
-        _bind(scope, model, Binding(node.name, "except", node, None))
+        _bind(scope, model, Binding(node.name, BindingKind.EXCEPT, node, None))
     return scope
 
 
@@ -581,10 +599,10 @@ def _resolve_relative(model: Model, module: Optional[str], level: int) -> str:
 def _bind_import(model: Model, node: ast.Import, scope: Scope) -> Scope:
     for alias in node.names:
         if alias.asname:
-            _bind(scope, model, Binding(alias.asname, "import", node, target=alias.name))
+            _bind(scope, model, Binding(alias.asname, BindingKind.IMPORT, node, target=alias.name))
         else:
             top = alias.name.split(".", 1)[0]
-            _bind(scope, model, Binding(top, "import", node, target=top))
+            _bind(scope, model, Binding(top, BindingKind.IMPORT, node, target=top))
     return scope
 
 
@@ -595,7 +613,7 @@ def _bind_importfrom(model: Model, node: ast.ImportFrom, scope: Scope) -> Scope:
             continue
         name = alias.asname or alias.name
         target = f"{module}.{alias.name}" if module else alias.name
-        _bind(scope, model, Binding(name, "import", node, target=target))
+        _bind(scope, model, Binding(name, BindingKind.IMPORT, node, target=target))
     return scope
 
 

@@ -152,7 +152,7 @@ class GrowingDicts:
             for binding in self.model.bindings_at(node):
                 if binding.kind == "param" and not self._bounded_parameter(binding):
                     return False
-                if binding.kind in ("assign", "annassign", "walrus") and binding.value is not None \
+                if binding.kind in ("assign", "walrus") and binding.value is not None \
                         and not self._bounded_key(binding.value, depth + 1):
                     return False
         return True

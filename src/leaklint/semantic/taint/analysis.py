@@ -6,7 +6,7 @@ import ast
 import re
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
-from leaklint.semantic.model import Binding, Model, positional_params
+from leaklint.semantic.model import Binding, BindingKind, Model, positional_params
 from leaklint.semantic.taint.config import TaintConfig
 from leaklint.semantic.taint.values import CLEAN, External, Params, Taint, Value, join
 
@@ -319,13 +319,13 @@ class TaintAnalysis:
 
     def _binding(self, b: Binding, use: ast.Name) -> Value:
         kind = b.kind
-        if kind in ("def", "class"):
+        if kind in (BindingKind.DEF, BindingKind.CLASS):
             return CLEAN
-        if kind == "import" or kind == "global":
+        if kind is BindingKind.IMPORT:
             return None
-        if kind == "param":
+        if kind is BindingKind.PARAM:
             return self._param(b)
-        if kind == "except":
+        if kind is BindingKind.EXCEPT:
             return Taint(use, "an exception message", "exception")
         if kind == "augassign":
             return self._augmented(b, use)
