@@ -132,6 +132,14 @@ design decision.
 - `[tool.leaklint.caches.exceptions]`, `.responses`, `.memoizers`, `.cache-types`,
   `.cache-objects`, `.local-modules`: teach leaklint in-house exceptions, HTTP clients, caches
   and modules that never leave the machine (in the same table as the options).
+
+## Parity
+No peer rule: ruff B019 and pylint W1518 report memoizers on methods (LL303 here), none reports a
+failure cached as a result.
+
+## References
+- https://docs.python.org/3/library/functools.html#functools.lru_cache
+- https://cachetools.readthedocs.io/en/stable/
 """,
 )
 

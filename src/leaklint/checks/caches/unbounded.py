@@ -50,9 +50,6 @@ Known noise: a key that is unbounded by type but bounded in practice (a configur
 API URL of the one server a client talks to, the two UTC offsets of a local timezone) is
 reported; silence it with `# noqa: LL302` and a word on why the keys are few.
 
-Peers: ruff's UP033 rewrites `lru_cache(maxsize=None)` into `functools.cache`, which is just as
-unbounded; once LL302's fix has set a bound, UP033 no longer applies, so the two do not fight.
-
 ## Why it hurts in production
 Memory grows with every distinct argument ever seen: user ids, URLs, query strings. Nothing
 fails; the pod's RSS climbs for days until the OOM killer restarts it, which looks like a random
@@ -99,6 +96,14 @@ over a dict and hand-made dicts have no fix: choosing an eviction policy is a de
 - `[tool.leaklint.caches.memoizers."mylib.memoize"]` with `bound-keyword`, `bound-position`,
   `unbounded` or `cache-keyword` teaches leaklint an in-house memoizer;
   `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
+
+## Parity
+Ruff's UP033 rewrites `lru_cache(maxsize=None)` into `functools.cache`, which is just as
+unbounded; once LL302's fix has set a bound, UP033 no longer applies, so the two do not fight.
+
+## References
+- https://docs.python.org/3/library/functools.html#functools.lru_cache
+- https://cachetools.readthedocs.io/en/stable/
 """,
 )
 

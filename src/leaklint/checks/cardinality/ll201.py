@@ -112,6 +112,19 @@ is unsafe. Elsewhere there is no fix.
   `sanitizer-calls`, ...
 - `[tool.leaklint.metrics]` extends the sinks catalogue (`rules/metrics.toml`): `metric-classes`,
   `instrument-factories`, `tag-clients` (your own metric wrappers and statsd clients).
+
+## Known limitations
+A value is followed through assignments, helpers and returns of the checked project; data
+reaching a label through a container mutated elsewhere, or a library callback, is not.
+
+## Parity
+No peer rule: ruff, pylint and flake8 plugins do not follow request data into metric labels.
+Semgrep and CodeQL can express it as a taint rule, which leaklint ships built in, with the
+framework sources and sanitizers in `rules/telemetry-sources.toml`.
+
+## References
+- https://prometheus.io/docs/practices/naming/#labels
+- https://prometheus.io/docs/practices/instrumentation/#do-not-overuse-labels
 """,
 )
 

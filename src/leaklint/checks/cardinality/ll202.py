@@ -51,6 +51,13 @@ e.g. `"tenant" = "a customer"`. Names listed under `[tool.leaklint.telemetry-sou
 (shipped: `*provider_id`, `worker_id`, `instance_id`, `shard_id`...: things the operator
 configures) are exempt. A label that is bounded in your service despite its name
 (`shard_id` with 16 shards) is silenced with `# noqa: LL202` on the declaration.
+
+## Parity
+No peer rule reports label names. Prometheus' own `promtool check metrics` lints exposition output
+at run time (names, units, types), not the label values a name invites.
+
+## References
+- https://prometheus.io/docs/practices/naming/#labels
 """,
 )
 

@@ -58,6 +58,14 @@ No fix.
 
 ## Options
 The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rules/metrics.toml`).
+
+## Parity
+No peer rule. The statsd and Prometheus client libraries accept any name at run time; only the
+backend's series count shows the problem, after the fact.
+
+## References
+- https://prometheus.io/docs/practices/naming/#metric-names
+- https://github.com/statsd/statsd/blob/master/docs/metric_types.md
 """,
 )
 

@@ -106,6 +106,20 @@ Extend the catalogue under `[tool.leaklint.resources]`:
 Deliberate differences from ruff SIM115 and pylint R1732 (see `docs/parity/LL4.md`): an object
 passed to an unknown call is taken as handed over, a `close()` right after creation is accepted,
 and module-level objects are not reported.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+pylint R1732 (consider-using-with) and ruff SIM115 report `open()` and a few stdlib constructors
+outside `with`. leaklint also follows the value (returned, stored, handed to an owner) and covers
+the clients, pools and connections of the `resources` catalogue; a resource released on every path
+without `with` is not reported.
+
+## References
+- https://docs.python.org/3/reference/datamodel.html#context-managers
+- https://requests.readthedocs.io/en/latest/user/advanced/#session-objects
 """,
 )
 

@@ -60,6 +60,13 @@ cookies, headers or a broken connection.
 Mark an in-house client with `per-iteration = true` under
 `[tool.leaklint.resources.resources."mylib.Client"]`. Files, sockets, sqlite connections,
 processes and executors are not counted: they do not hold a pool of network connections.
+
+## Parity
+No peer rule reports a client created per loop iteration.
+
+## References
+- https://requests.readthedocs.io/en/latest/user/advanced/#session-objects
+- https://www.python-httpx.org/advanced/clients/
 """,
 )
 

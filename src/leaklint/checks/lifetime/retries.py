@@ -102,6 +102,13 @@ Hand-written loops, `backoff` and constant waits get no fix.
 - `retry-backoff-factor` (default `"0.5"`): the urllib3 `backoff_factor` the fix sets.
 - `[tool.leaklint.retries]` extends `rules/retries.toml`: `sleeps`, `sleep-name-parts`,
   `polling-exceptions`, `retriers`, `retry-policies`.
+
+## Parity
+No peer rule: ruff, pylint and flake8-bugbear do not look at retry policies or retry loops.
+
+## References
+- https://tenacity.readthedocs.io/en/latest/
+- https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
 """,
 )
 

@@ -83,6 +83,13 @@ Opt out for a queue that is bounded by design with `# noqa: LL403` and a comment
   e.g. `"settings.QUEUE_BOUND"`.
 - Teach an in-house queue under `[tool.leaklint.resources.queues."mylib.WorkQueue"]` with
   `maxsize-keyword` and `maxsize-position`, or `bounded = false` when it cannot be bounded.
+
+## Parity
+No peer rule reports unbounded queues.
+
+## References
+- https://docs.python.org/3/library/queue.html#queue.Queue
+- https://docs.python.org/3/library/asyncio-queue.html#asyncio.Queue
 """,
 )
 

@@ -50,13 +50,6 @@ may hold `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None
 A receiver whose value comes from a local function (`session = make_session()`) is typed with
 astroid, lazily, for that call site only.
 
-Parity (`docs/parity/LL1.md`): ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout`
-report the `requests` calls too. Deliberate differences: all four also report the caller's
-`**kwargs` and `*args`, and all but pylint a dict that holds `timeout` (the timeout may travel
-there); bandit and semgrep report a
-local name that shadows `requests`; bandit reports computed timeouts (`min(timeout, 5)`); S113
-and B113 report `timeout=None` as missing, which is LL102 here.
-
 ## Why it hurts in production
 Without a timeout the call waits as long as the peer keeps the connection open: forever, when a
 load balancer drops the response or the peer hangs. The worker thread, its connection slot and
@@ -92,6 +85,22 @@ function that receives a timeout-like parameter it forwards that parameter inste
   parameter names that carry a caller's budget.
 - `[tool.leaklint.blocking-calls.calls."mylib.fetch"]` with `timeout-keyword` and optionally
   `timeout-position` teaches leaklint an in-house client.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+Details in `docs/parity/LL1.md`. Ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout`
+report the `requests` calls too. Deliberate differences: all four also report the caller's
+`**kwargs` and `*args`, and all but pylint a dict that holds `timeout` (the timeout may travel
+there); bandit and semgrep report a
+local name that shadows `requests`; bandit reports computed timeouts (`min(timeout, 5)`); S113
+and B113 report `timeout=None` as missing, which is LL102 here.
+
+## References
+- https://requests.readthedocs.io/en/latest/user/advanced/#timeouts
+- https://docs.python.org/3/library/socket.html#socket.socket.settimeout
 """,
 )
 

@@ -32,10 +32,6 @@ httpx2, which keeps the httpx API, is catalogued like httpx.
 httpx (and httpx2) and aiohttp calls that omit the timeout are fine: they have defaults (5 s for
 httpx, 5 minutes total for aiohttp). `httpx.Timeout(None, connect=5)` keeps a bound and is fine too.
 
-Parity: ruff S113 and bandit B113 report `timeout=None` for requests and httpx as "missing
-timeout"; pylint W3101 does not report it. leaklint reports it here, under its own code, because
-the fix differs (replace the `None`) and because it also covers timeout objects.
-
 ## Why it hurts in production
 `None` turns the library's safety net off: the call now waits as long as the peer holds the
 connection open. It is usually written to silence a timeout seen once in testing, and it returns
@@ -66,6 +62,19 @@ with `fix-timeout` (for `aiohttp.ClientTimeout()` it adds `total=<fix-timeout>`)
 ## Options
 - `[tool.leaklint.timeouts] fix-timeout`, `fix-timeout-import`: the expression the fix inserts
   and its import (shared with LL101).
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+Ruff S113 and bandit B113 report `timeout=None` for requests and httpx as "missing
+timeout"; pylint W3101 does not report it. leaklint reports it here, under its own code, because
+the fix differs (replace the `None`) and because it also covers timeout objects.
+
+## References
+- https://www.python-httpx.org/advanced/timeouts/
+- https://docs.aiohttp.org/en/stable/client_quickstart.html#timeouts
 """,
 )
 

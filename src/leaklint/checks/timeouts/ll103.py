@@ -43,8 +43,6 @@ Not findings: a budget passed on under any name or expression that uses it
 (`timeout=min(timeout, 5)`, `timeout=self.timeout`), `*args`/`**kwargs` forwarding, callees
 outside the project or whose signature has no timeout-like parameter.
 
-Parity: no peer checks this.
-
 ## Why it hurts in production
 The caller set a deadline because its own caller will give up at that time. A callee that waits
 longer (or forever) keeps working for a result nobody will read: the connection slot, the worker
@@ -86,6 +84,12 @@ keyword of a callee elsewhere is known only once the whole project is indexed.
 
 ## Options
 - `[tool.leaklint.timeouts] timeout-parameters`: the parameter names (globs) that carry a budget.
+
+## Parity
+No peer checks this.
+
+## References
+- https://grpc.io/docs/guides/deadlines/
 """,
 )
 

@@ -31,13 +31,6 @@ is handed to `asyncio.to_thread`/`run_in_executor`), a call that blocks the thre
 
 An awaited call (`await client.get(...)`) is an async API and is not reported.
 
-Parity: ruff and flake8-async ASYNC210 (sync HTTP), ASYNC212 (httpx sync client), ASYNC220/221/
-222 (processes), ASYNC230 (files), ASYNC251 (`time.sleep`). Deliberate differences: the
-`subprocess.Popen` constructor is reported (ASYNC220) but `os.spawn*` with `P_NOWAIT` is not, and
-`os.path` probes (ASYNC240) are not reported: they are quick metadata calls. flake8-async
-reports a local function named like a library call (`def urlopen`); leaklint resolves names. A
-parameter annotated with a string (`client: "httpx.Client"`) is not typed (ruff ASYNC212 reads it).
-
 ## Why it hurts in production
 An event loop runs every request of the process on one thread. A blocking call freezes all of
 them: health checks time out, heartbeats are missed, and one slow dependency turns into a full
@@ -73,6 +66,22 @@ have no fix: the right replacement (an async client, a thread) is a design choic
 ## Options
 - `[tool.leaklint.async-blocking.calls."mylib.fetch_sync"]` with `kind` and `instead` adds a
   call; every `blocking-calls` entry counts too.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+Ruff and flake8-async ASYNC210 (sync HTTP), ASYNC212 (httpx sync client), ASYNC220/221/
+222 (processes), ASYNC230 (files), ASYNC251 (`time.sleep`). Deliberate differences: the
+`subprocess.Popen` constructor is reported (ASYNC220) but `os.spawn*` with `P_NOWAIT` is not, and
+`os.path` probes (ASYNC240) are not reported: they are quick metadata calls. flake8-async
+reports a local function named like a library call (`def urlopen`); leaklint resolves names. A
+parameter annotated with a string (`client: "httpx.Client"`) is not typed (ruff ASYNC212 reads it).
+
+## References
+- https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread
 """,
 )
 

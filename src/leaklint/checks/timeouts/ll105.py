@@ -34,11 +34,6 @@ Not findings:
 - handlers in sync functions (a thread catching `CancelledError` from `future.result()` is not
   cancelled itself).
 
-Parity: flake8-async ASYNC103 (cancellation caught and not re-raised) and ASYNC104 (cancelled
-caught and `return`ed or another exception raised). Deliberate differences: a `try` body without
-an await is not reported (ASYNC103 reports it), and the cancel-then-await-your-own-task pattern
-is accepted.
-
 ## Why it hurts in production
 Cancellation is how a timeout, a client disconnect or a shutdown stops a task. A handler that
 swallows it lets the task run on: `asyncio.wait_for` waits for it anyway, a server cannot shut
@@ -72,6 +67,16 @@ No fix: where to re-raise, and what cleanup must run first, is the handler's bus
 ## Options
 - `[tool.leaklint.async-blocking.cancelled-errors] "mylib.Cancelled" = true` adds an exception
   class that carries cancellation.
+
+## Parity
+Flake8-async ASYNC103 (cancellation caught and not re-raised) and ASYNC104 (cancelled
+caught and `return`ed or another exception raised). Deliberate differences: a `try` body without
+an await is not reported (ASYNC103 reports it), and the cancel-then-await-your-own-task pattern
+is accepted.
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#task-cancellation
+- https://docs.python.org/3/library/asyncio-exceptions.html#asyncio.CancelledError
 """,
 )
 

@@ -27,10 +27,6 @@ Not findings: `TaskGroup.create_task` (the group owns the task), tasks kept in a
 an attribute or a global, awaited, returned, passed to `gather`/`wait`, or given
 `add_done_callback`.
 
-Parity: ruff RUF006 (asyncio-dangling-task) and flake8-async ASYNC300 (create-task-no-reference)
-report the discarded result. leaklint also reports a local that is never read again (RUF006
-accepts any assignment).
-
 ## Why it hurts in production
 The event loop keeps only a weak reference to a task: a task nobody holds can be garbage
 collected before it finishes. When it fails, the exception is logged at best at garbage
@@ -62,6 +58,14 @@ No fix: where the task should live (a set, a TaskGroup, an owner object) is a de
 
 ## Options
 - `[tool.leaklint.async-blocking.spawners] "mylib.spawn" = true` adds a task-starting call.
+
+## Parity
+Ruff RUF006 (asyncio-dangling-task) and flake8-async ASYNC300 (create-task-no-reference)
+report the discarded result. leaklint also reports a local that is never read again (RUF006
+accepts any assignment).
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task
 """,
 )
 

@@ -33,8 +33,6 @@ Not findings: the same offload awaited without a deadline, a deadline around nat
 `result(timeout=...)` on an executor that is not managed by `with` (the caller can
 `shutdown(wait=False, cancel_futures=True)`).
 
-Parity: no peer checks this.
-
 ## Why it hurts in production
 Python cannot stop a thread. The timeout cancels only the awaiting coroutine; the function in
 the thread runs to its end, holding its connection, its lock and an executor slot. Under a slow
@@ -68,6 +66,13 @@ No fix: the blocking call itself needs a timeout, or a native async replacement.
 
 ## Options
 None.
+
+## Parity
+No peer checks this.
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.wait_for
+- https://docs.python.org/3/library/concurrent.futures.html#concurrent.futures.Executor.shutdown
 """,
 )
 
