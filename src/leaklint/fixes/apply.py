@@ -136,7 +136,8 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
     chosen = select_fixes(findings, unsafe)
     if not chosen:
         return text, [], []
-    all_ops = [op for f in chosen for op in f.fix.ops]  # type: ignore[union-attr]
+    ops_of = {id(f): f.fix.ops for f in chosen if f.fix is not None}  # every chosen finding has one
+    all_ops = [op for f in chosen for op in ops_of[id(f)]]
     try:
         new = apply_ops(text, all_ops)
         if reparses(new):
@@ -148,7 +149,7 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
     current = text
     for finding in chosen:
         try:
-            candidate = apply_ops(current, finding.fix.ops)  # type: ignore[union-attr]
+            candidate = apply_ops(current, ops_of[id(finding)])
         except Exception as exc:
             # one line: the reason becomes a finding's message (libcst's errors span several)
             first = next((line for line in str(exc).splitlines() if line.strip()), "")
