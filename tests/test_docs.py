@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from leaklint.checks import all_rules
+from leaklint.checks import all_rules, checker_classes
 from leaklint.checks.base import DOC_SECTIONS, OPTIONAL_SECTIONS
 from leaklint.cli import check
 
@@ -83,3 +83,23 @@ def test_rule_use_instead_reports_nothing(rule):
     instead = _code_block(rule, "Use instead")
     assert instead is not None, f"{rule.code}: the Use instead section has no python block"
     assert [f"{f.code} {f.message}" for f in check_source(instead)] == []
+
+
+def _toml_value(value):
+    import json
+
+    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+
+
+@pytest.mark.parametrize("family", [c for c in checker_classes()], ids=lambda c: c.family)
+def test_every_declared_option_is_documented_with_its_default(family):
+    import re
+
+    sections = "\n".join(r.doc.split("## Options", 1)[1].split("\n## ", 1)[0] for r in family.rules)
+    for name, option in family.declared_options().items():
+        pattern = rf"`(?:\[tool\.leaklint\.[\w-]+\] )?{re.escape(name)}`(?: \(default `(?P<default>[^`]*)`\))?"
+        found = list(re.finditer(pattern, sections))
+        assert found, f"{family.family}: option {name!r} is in no rule's Options section"
+        for match in found:
+            if match.group("default") is not None:
+                assert match.group("default") == _toml_value(option.default), (family.family, name)
