@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import time
 import tracemalloc
 from collections.abc import Generator
@@ -15,7 +16,7 @@ from leaklint.testing._kinds import Kind, Leak
 from leaklint.testing._sites import set_display_root
 from leaklint.testing.plugin import MARKER, allowed_kinds
 
-TRACEMALLOC_FRAMES = 8
+ORIGIN_DEPTH = 8
 POLL = 0.01
 
 
@@ -44,8 +45,10 @@ class Window:
 class LeakChecker:
     NAME = "leaklint-checker"
 
-    def __init__(self, config: pytest.Config, grace: float) -> None:
+    def __init__(self, config: pytest.Config, grace: float, tracemalloc_frames: int) -> None:
         self.grace = grace
+        self._tracemalloc_frames = tracemalloc_frames
+        self._origin_depth = 0
         self._check_fds = _fds.supported()
         self._check_children = _processes.supported()
         self._stack: list[Window] = []
@@ -59,9 +62,12 @@ class LeakChecker:
     # lifetime of the checks
 
     def pytest_sessionstart(self) -> None:
-        if not tracemalloc.is_tracing():
-            tracemalloc.start(TRACEMALLOC_FRAMES)
+        if self._tracemalloc_frames and not tracemalloc.is_tracing():
+            tracemalloc.start(self._tracemalloc_frames)
             self._started_tracemalloc = True
+        self._origin_depth = sys.get_coroutine_origin_tracking_depth()
+        sys.set_coroutine_origin_tracking_depth(max(self._origin_depth, ORIGIN_DEPTH))
+        _fds.start_recording()
         owner = self._owner
         _threads.set_owner_source(owner)
         _tasks.set_owner_source(owner)
@@ -71,6 +77,8 @@ class LeakChecker:
     def pytest_unconfigure(self) -> None:
         _threads.stop_recording()
         _tasks.stop_recording()
+        _fds.stop_recording()
+        sys.set_coroutine_origin_tracking_depth(self._origin_depth)
         _threads.set_owner_source(lambda: None)
         _tasks.set_owner_source(lambda: None)
         if self._started_tracemalloc:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 import gc
 import io
 import os
 import socket
 import sys
+import weakref
 from dataclasses import dataclass
 
-from leaklint.testing._sites import object_site
+from leaklint.testing._sites import Site, caller_site, object_site
 
 if sys.platform.startswith("linux"):
     FD_DIR: str | None = "/proc/self/fd"
@@ -29,6 +31,58 @@ _TCP_STATES = {
 class OpenFd:
     fd: int
     target: str  # what /proc/self/fd/N points at; empty where the platform does not say
+
+
+# where each file or socket opened while recording was made, by descriptor; cheaper than tracemalloc
+_opened: dict[int, tuple[Site, weakref.ref]] = {}
+_users = [0]
+_original_open = builtins.open
+_original_socket_init = socket.socket.__init__
+
+
+def _note(obj: object, frame) -> None:
+    site = caller_site(frame)
+    if site is None:
+        return
+    try:
+        _opened[obj.fileno()] = (site, weakref.ref(obj))  # type: ignore[attr-defined]
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+
+
+def _recording_open(*args, **kwargs):
+    obj = _original_open(*args, **kwargs)
+    _note(obj, sys._getframe(1))
+    return obj
+
+
+def _recording_socket_init(self, *args, **kwargs):
+    _original_socket_init(self, *args, **kwargs)
+    _note(self, sys._getframe(1))
+
+
+def start_recording() -> None:
+    _users[0] += 1
+    if _users[0] == 1:
+        builtins.open = io.open = _recording_open
+        socket.socket.__init__ = _recording_socket_init  # type: ignore[method-assign]
+
+
+def stop_recording() -> None:
+    _users[0] -= 1
+    if _users[0] == 0:
+        builtins.open = io.open = _original_open
+        socket.socket.__init__ = _original_socket_init  # type: ignore[method-assign]
+        _opened.clear()
+
+
+def _recorded_site(fd: int) -> Site | None:
+    site, ref = _opened.get(fd, (None, None))
+    obj = ref() if ref is not None else None
+    try:
+        return site if obj is not None and obj.fileno() == fd else None
+    except (OSError, ValueError):
+        return None
 
 
 def supported() -> bool:
@@ -119,6 +173,8 @@ def _owners(fds: set[int]) -> dict[int, object]:
 
 def describe(leaked: list[OpenFd]) -> list[str]:
     """Per descriptor, "N: what it is" and, where tracemalloc knows, where it was opened."""
+    if not leaked:
+        return []
     sockets: dict[str, str] | None = None
     owners = _owners({o.fd for o in leaked})
     lines = []
@@ -138,6 +194,7 @@ def describe(leaked: list[OpenFd]) -> list[str]:
             what = f"file {target}" if target else "descriptor"
         line = f"{item.fd}: {what}"
         site = object_site(owners[item.fd]) if item.fd in owners else None
+        site = site or _recorded_site(item.fd)
         if site is not None:
             line += f" opened at {site}"
         lines.append(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Iterator
 
-from leaklint.testing._sites import object_site
+from leaklint.testing._sites import Site, display_path, is_library, object_site
 
 
 def is_leak(message: warnings.WarningMessage) -> bool:
@@ -42,9 +42,20 @@ class Capture:
         return (m for m in self.log[start:stop] if is_leak(m))
 
 
+def _origin(source: object) -> Site | None:
+    """Where a coroutine was created (coroutine origin tracking is on while the checks run)."""
+    for filename, lineno, _name in getattr(source, "cr_origin", None) or ():
+        if not is_library(filename):
+            return Site(filename, lineno)
+    return None
+
+
 def describe(message: warnings.WarningMessage) -> str:
-    text = f"{message.category.__name__}: {message.message}"
-    site = object_site(message.source) if message.source is not None else None
+    text = f"{message.category.__name__}: {str(message.message).splitlines()[0]}"
+    source = message.source
+    site = (object_site(source) or _origin(source)) if source is not None else None
     if site is not None:
         text += f", allocated at {site}"
+    elif not is_library(message.filename):
+        text += f", reported at {display_path(message.filename)}:{message.lineno}"
     return text
