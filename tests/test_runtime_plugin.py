@@ -128,21 +128,7 @@ def test_allowed():
     KEPT = open(__file__)
     threading.Thread(target=time.sleep, args=(1,), daemon=True).start()
 
-@pytest.fixture(scope="module")
-def server():
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait, name="module-server")
-    thread.start()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    log = open(__file__)
-    yield listener
-    stop.set()
-    thread.join()
-    listener.close()
-    log.close()
-
+{server_fixture}
 def test_uses_module_server(server):
     assert server.getsockname()
 
@@ -150,25 +136,28 @@ def test_uses_module_server_again(server):
     assert server.getsockname()
 '''
 
-SESSION_CONFTEST = '''
-import socket, threading
-import pytest
 
-@pytest.fixture(scope="session")
-def shared():
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait, name="session-worker")
-    thread.start()
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    log = open(__file__)
-    yield listener
-    stop.set()
-    thread.join()
-    listener.close()
-    log.close()
-'''
+def server_fixture(scope: str, name: str) -> str:
+    """A fixture holding a thread, a listening socket and a file for its whole scope, then releasing them."""
+    return textwrap.dedent(f'''
+        @pytest.fixture(scope="{scope}")
+        def {name}():
+            stop = threading.Event()
+            thread = threading.Thread(target=stop.wait, name="{scope}-server")
+            thread.start()
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            log = open(__file__)
+            yield listener
+            stop.set()
+            thread.join()
+            listener.close()
+            log.close()
+    ''')
+
+
+SESSION_CONFTEST = "import socket, threading\nimport pytest\n" + server_fixture("session", "shared")
 
 
 def test_each_kind_of_leak_fails_its_test_with_one_line_per_leaked_object(pytester):
@@ -202,7 +191,7 @@ def test_each_kind_of_leak_fails_its_test_with_one_line_per_leaked_object(pytest
 
 
 def test_look_alikes_pass(pytester):
-    pytester.makepyfile(test_fine=LOOK_ALIKES)
+    pytester.makepyfile(test_fine=LOOK_ALIKES.replace("{server_fixture}", server_fixture("module", "server")))
     pytester.makeconftest(SESSION_CONFTEST)
     pytester.makepyfile(test_session=textwrap.dedent('''
         def test_one(shared):

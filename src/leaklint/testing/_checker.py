@@ -212,17 +212,20 @@ class LeakChecker:
     def _new_fds(self, window: Window) -> list[_fds.OpenFd]:
         if not self._check_fds:
             return []
-        now = _fds.snapshot()
-        if window.label:
-            return sorted(window.owned_fds & now, key=lambda o: o.fd)
-        owned = set().union(*(w.owned_fds for w in self._fixtures.values()))
-        return sorted(now - window.fds_before - owned, key=lambda o: o.fd)
+        return self._left(_fds.snapshot(), window.fds_before, window.owned_fds,
+                          [w.owned_fds for w in self._fixtures.values()], window)
 
     def _new_children(self, window: Window) -> list[_processes.Child]:
         if not self._check_children:
             return []
-        now = _processes.running()
+        return self._left(_processes.running(), window.children_before, window.owned_children,
+                          [w.owned_children for w in self._fixtures.values()], window)
+
+    @staticmethod
+    def _left(now: frozenset, before: frozenset, owned: frozenset, fixtures_own: list, window: Window) -> list:
+        """What a fixture owned and still holds, or what is new since a test began and no fixture owns."""
         if window.label:
-            return sorted(window.owned_children & now, key=lambda c: c.pid)
-        owned = set().union(*(w.owned_children for w in self._fixtures.values()))
-        return sorted(now - window.children_before - owned, key=lambda c: c.pid)
+            left = owned & now
+        else:
+            left = now - before - set().union(*fixtures_own)
+        return sorted(left)

@@ -27,7 +27,7 @@ _TCP_STATES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class OpenFd:
     fd: int
     target: str  # what /proc/self/fd/N points at; empty where the platform does not say

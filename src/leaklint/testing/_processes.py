@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Child:
     pid: int
     started: str  # the kernel's start time, so a reused pid is another child
