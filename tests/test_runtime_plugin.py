@@ -287,3 +287,18 @@ def test_anyio_plugin(pytester):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks_a_task*",
                                  f"leaked task worker() created at test_async.py:{line(ASYNC_TESTS, 'create_task(worker())')}: *"])
+
+
+def test_tracemalloc_option_says_where_a_warned_object_was_allocated(pytester):
+    pytester.makepyfile(test_one='''
+        class Holder:
+            def __init__(self):
+                self.fh = open(__file__)
+                self.me = self
+
+        def test_cycle():
+            Holder()
+    ''')
+    result = pytester.runpytest_subprocess("--leaklint", *GRACE, "-o", "leaklint_tracemalloc=4")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["leaked warning ResourceWarning: unclosed file *, allocated at test_one.py:3"])
