@@ -302,3 +302,24 @@ def test_tracemalloc_option_says_where_a_warned_object_was_allocated(pytester):
     result = pytester.runpytest_subprocess("--leaklint", *GRACE, "-o", "leaklint_tracemalloc=4")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["leaked warning ResourceWarning: unclosed file *, allocated at test_one.py:3"])
+
+
+def test_idle_worker_of_a_loop_that_outlives_the_test_is_not_a_leak(pytester):
+    pytester.makepyfile(test_pool='''
+        import asyncio, time
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_work_still_running():
+            loop = asyncio.get_running_loop()
+            loop.run_in_executor(None, time.sleep, 0.6)
+
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_finished_work():
+            await asyncio.to_thread(time.sleep, 0.01)
+    ''')
+    result = pytester.runpytest_subprocess("--leaklint", *GRACE, "-p", "no:anyio",
+                                           "-o", "asyncio_default_fixture_loop_scope=function")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_work_still_running*",
+                                 "leaked thread 'asyncio_*' (target _worker) started at test_pool.py:7"])
