@@ -148,7 +148,7 @@ def test_probe_moving_after_the_function_returned():
         assert_timeout_stops(fires_and_forgets, timeout=0.05, grace=0.2, probe=lambda: len(calls))
 
 
-def test_helpers_import_without_pytest():
+def test_assertions_import_without_pytest():
     import subprocess
     import sys
 

@@ -88,7 +88,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
         extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
         fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, exit_zero=exit_zero, statistics=statistics,
-        timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
+        timings=timings, config_path=config_path, use_cache=not no_cache, workers=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
         target_version=target_version,
     )

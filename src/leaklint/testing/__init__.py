@@ -1,4 +1,4 @@
-"""Run-time proof that work stops: helpers for any test framework, and the ``pytest --leaklint`` plugin.
+"""Run-time proof that work stops: assertions for any test framework, and the ``pytest --leaklint`` plugin.
 
 ``assert_cancellation_stops`` and ``assert_timeout_stops`` need nothing but the standard library; the
 pytest plugin lives in ``leaklint.testing.plugin`` and is registered through the ``pytest11`` entry point.
