@@ -323,3 +323,34 @@ def test_idle_worker_of_a_loop_that_outlives_the_test_is_not_a_leak(pytester):
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_work_still_running*",
                                  "leaked thread 'asyncio_*' (target _worker) started at test_pool.py:7"])
+
+
+def test_task_left_by_a_module_scoped_async_fixture_is_reported_once_when_its_scope_ends(pytester):
+    pytester.makepyfile(test_fixture_task='''
+        import asyncio
+        import pytest
+        import pytest_asyncio
+
+        async def poller():
+            await asyncio.sleep(3)
+
+        @pytest_asyncio.fixture(scope="module", loop_scope="module")
+        async def background():
+            asyncio.create_task(poller())
+            yield
+
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_one(background):
+            pass
+
+        @pytest.mark.asyncio(loop_scope="module")
+        async def test_two(background):
+            pass
+    ''')
+    result = pytester.runpytest_subprocess("--leaklint", *GRACE, "-p", "no:anyio",
+                                           "-o", "asyncio_default_fixture_loop_scope=function")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_two*",
+                                 "leaked task poller() created at test_fixture_task.py:10: * "
+                                 "(from module-scoped fixture 'background')"])
+    assert [line.startswith("leaked") for line in result.stdout.lines].count(True) == 1

@@ -37,6 +37,7 @@ class Window:
     owned_children: frozenset[_processes.Child] = frozenset()
     warnings_to: int | None = None
     pending_at_return: list[str] = field(default_factory=list)
+    reported_tasks: set[str] = field(default_factory=set)
 
     def leak(self, kind: Kind, text: str) -> Leak:
         return Leak(kind, f"{text} (from {self.label})" if self.label else text)
@@ -54,7 +55,8 @@ class LeakChecker:
         self._stack: list[Window] = []
         self._fixtures: dict[object, Window] = {}  # live wider-scoped fixtures by FixtureDef
         self._set_up_here: list[Window] = []  # wider-scoped fixtures set up within the current test
-        self._late: list[Leak] = []  # found when a fixture scope ended, reported with the current test
+        # fixtures finalized during this teardown: checked after it, once the loops they used are closed too
+        self._ended: list[Window] = []
         self._capture: _warnings.Capture | None = None
         self._started_tracemalloc = False
         set_display_root(config.rootpath)
@@ -149,15 +151,23 @@ class LeakChecker:
         finally:
             window = self._fixtures.pop(fixturedef, None)
             if window is not None:
-                self._late.extend(self._leaks_of(window))
+                self._ended.append(window)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
         result = yield
         if not self._stack:
             return result
-        leaks = self._late + self._leaks_of(self._stack[0])
-        self._late = []
+        test = self._stack[0]
+        leaks = self._leaks_of(test)
+        for window in self._ended:
+            leaks += self._leaks_of(window)
+        self._ended = []
+        for late in _tasks.take_cancelled_at_shutdown_except({test, *self._fixtures.values()}):
+            # an earlier test's own tasks were reported with that test, and a fixture's pending ones at its end
+            if late.owner.label and late.description not in late.owner.reported_tasks:
+                leaks.append(late.owner.leak(Kind.TASKS, f"task {late.description}: cancelled when its event "
+                                                         f"loop shut down"))
         allowed = allowed_kinds(item)
         leaks = [leak for leak in leaks if leak.kind not in allowed]
         if leaks:
@@ -194,6 +204,7 @@ class LeakChecker:
         for task in tasks:
             task_reasons.setdefault(_tasks.describe(task), "still pending after teardown")
         leaks += [window.leak(Kind.TASKS, f"task {text}: {why}") for text, why in task_reasons.items()]
+        window.reported_tasks.update(task_reasons)
         leaks += [window.leak(Kind.FDS, f"file descriptor {text}") for text in _fds.describe(fds)]
         leaks += [window.leak(Kind.PROCESSES, f"child process {_processes.describe(c)}") for c in children]
         if window.capture is not None:
@@ -213,13 +224,16 @@ class LeakChecker:
         if not self._check_fds:
             return []
         return self._left(_fds.snapshot(), window.fds_before, window.owned_fds,
-                          [w.owned_fds for w in self._fixtures.values()], window)
+                          [w.owned_fds for w in self._holders()], window)
 
     def _new_children(self, window: Window) -> list[_processes.Child]:
         if not self._check_children:
             return []
         return self._left(_processes.running(), window.children_before, window.owned_children,
-                          [w.owned_children for w in self._fixtures.values()], window)
+                          [w.owned_children for w in self._holders()], window)
+
+    def _holders(self) -> list[Window]:
+        return [*self._fixtures.values(), *self._ended]
 
     @staticmethod
     def _left(now: frozenset, before: frozenset, owned: frozenset, fixtures_own: list, window: Window) -> list:

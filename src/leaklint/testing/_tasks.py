@@ -89,6 +89,13 @@ def take_cancelled_at_shutdown(owner: Hashable) -> list[str]:
     return taken
 
 
+def take_cancelled_at_shutdown_except(live: set) -> list[ShutdownCancel]:
+    """Those whose owner is no longer live: its loop shut down after its own check."""
+    taken = [c for c in _cancelled_at_shutdown if c.owner not in live]
+    _cancelled_at_shutdown[:] = [c for c in _cancelled_at_shutdown if c.owner in live]
+    return taken
+
+
 def describe(task: asyncio.Task) -> str:
     coro = task.get_coro()
     name = getattr(coro, "__qualname__", None) or repr(coro)
