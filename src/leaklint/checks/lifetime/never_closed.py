@@ -88,6 +88,10 @@ def fetch(url):
         return session.get(url, timeout=5).json()
 ```
 
+**Prove it at run time.** `pytest --leaklint` fails a test that leaves a file, socket (with its
+addresses and TCP state), pipe or child process open, or whose objects raise `ResourceWarning`, with
+one `leaked file descriptor ...` line each. See docs/runtime.md.
+
 ## Fix safety
 Unsafe, and offered only in the simple case: the resource is bound to a name by a plain
 assignment and used only in the statements that follow it in the same block. The fix turns the

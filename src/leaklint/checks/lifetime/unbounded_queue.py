@@ -69,6 +69,10 @@ class Dispatcher:
             raise Overloaded()
 ```
 
+**Prove it at run time.** A producer that keeps filling the queue after its consumer was cancelled
+shows with `await leaklint.testing.assert_cancellation_stops(consume, probe=queue.qsize)`: the probe
+moving after the cancellation fails it. See docs/runtime.md.
+
 ## Fix safety
 Unsafe. A bounded queue blocks `put()` when full. That is the point, but it can deadlock: a
 consumer that also produces into the same queue, a producer that holds a lock the consumer needs,

@@ -58,6 +58,11 @@ async def poll(url):
     return await asyncio.to_thread(requests.get, url, timeout=5)
 ```
 
+**Prove it at run time.** Once the call moves to `asyncio.to_thread`, `await
+leaklint.testing.assert_cancellation_stops(handler)` fails while the thread is still working after
+the handler was cancelled, and `pytest --leaklint` reports such a thread as `leaked thread ...
+started at file:line`. See docs/runtime.md.
+
 ## Fix safety
 `time.sleep(x)` becomes `await asyncio.sleep(x)`, adding `import asyncio` when it is missing.
 Unsafe: other tasks now run during the pause and the task can be cancelled there. Other calls

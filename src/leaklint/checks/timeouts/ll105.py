@@ -61,6 +61,10 @@ async def consume(queue):
             log.exception("consumer failed")
 ```
 
+**Prove it at run time.** `await leaklint.testing.assert_cancellation_stops(handler)` cancels the
+handler and fails with "swallowed its cancellation: it returned ... instead of raising
+CancelledError" when the `except` eats it. See docs/runtime.md.
+
 ## Fix safety
 No fix: where to re-raise, and what cleanup must run first, is the handler's business.
 

@@ -53,6 +53,11 @@ async def handle(event):
     task.add_done_callback(background.discard)
 ```
 
+**Prove it at run time.** `pytest --leaklint` fails a test whose task is still pending when the test
+returns, or is cancelled when its event loop shuts down (`leaked task worker() created at
+file:line`); `assert_cancellation_stops` reports a task orphaned by its cancelled parent. See
+docs/runtime.md.
+
 ## Fix safety
 No fix: where the task should live (a set, a TaskGroup, an owner object) is a design choice.
 

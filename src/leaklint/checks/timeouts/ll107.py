@@ -61,6 +61,10 @@ def fetch(url):
     return requests.get(url, timeout=2)         # or bound the blocking call itself
 ```
 
+**Prove it at run time.** `leaklint.testing.assert_timeout_stops(lambda: fetch(timeout=1),
+timeout=1)` fails when the call, or a thread it started, still runs after the timeout and a grace
+period, or when `probe=` (say, a count of rows written) still moves. See docs/runtime.md.
+
 ## Fix safety
 No fix: the blocking call itself needs a timeout, or a native async replacement.
 
