@@ -44,12 +44,13 @@ def quick_fixes(fixed: Sequence[Tuple[types.Diagnostic, adapter.Finding, Sequenc
     ) for diagnostic, finding, edits in fixed]
 
 
-def fix_all_action(text: str, fixed_text: str, encoding: str, uri: str, version: Optional[int],
+def fix_all_action(text: str, fixed_text: str, unsafe: bool, encoding: str, uri: str, version: Optional[int],
                    versioned: bool) -> types.CodeAction:
+    """What ``leaklint check --fix`` would make of the file (with ``unsafe-fixes`` when configured)."""
     lines = Lines(text, encoding)
     edits = [lines.text_edit(e) for e in adapter.edits_between(text, fixed_text)]
-    return types.CodeAction(title="Fix all leaklint findings with safe fixes", kind=FIX_ALL,
-                            edit=edit_of(uri, version, edits, versioned))
+    title = "Fix all leaklint findings" + (" (unsafe fixes included)" if unsafe else " with safe fixes")
+    return types.CodeAction(title=title, kind=FIX_ALL, edit=edit_of(uri, version, edits, versioned))
 
 
 def noqa_edit(text: str, line: int, code: str) -> Optional[adapter.Edit]:

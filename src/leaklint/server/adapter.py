@@ -4,10 +4,11 @@ findings against the project index), and fixes it with the same fix loop as ``--
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from leaklint.analysis import analyse
 from leaklint.catalogue import Catalogue
@@ -23,7 +24,8 @@ from leaklint.source import split_lines
 
 __all__ = [
     "CONFIG_FILES", "SAFE", "Edit", "Finding", "NOQA_RE", "parse_noqa", "split_lines", "edits_between",
-    "FolderConfig", "ProjectState", "BufferCheck", "load_folder_config", "index_folder", "module_of",
+    "FolderConfig", "ProjectState", "BufferCheck", "load_folder_config", "index_folder", "index_folder_apart",
+    "stop_indexing", "module_of",
     "check_buffer", "summarise_file", "fixed_edits", "fix_all", "finding_to_data", "finding_from_data",
     "CORE_CODES", "INTERNAL_ERROR",
 ]
@@ -80,8 +82,7 @@ class ProjectState:
         return tuple(sorted(self.index.modules))
 
 
-def index_folder(folder: str, config: FolderConfig, jobs: int = 0,
-                 on_discovered: Optional[Callable[[int], None]] = None) -> ProjectState:
+def index_folder(folder: str, config: FolderConfig, jobs: int = 0) -> ProjectState:
     """Check every file of ``folder`` as ``leaklint check`` does (through its cache, with names
     relative to the folder, as a run from there records them) and keep what the index needs."""
     settings = config.settings
@@ -94,8 +95,6 @@ def index_folder(folder: str, config: FolderConfig, jobs: int = 0,
     packages: Dict[str, str] = {}
     for job in work:
         job.module, job.is_package = module_name_for(job.path, packages)
-    if on_discovered is not None:
-        on_discovered(len(work))
     result: RunResult = run(work, settings, jobs=jobs, use_cache=True)
     state = ProjectState(files=len(work))
     state.index = result.index if result.index is not None else ProjectIndex()
@@ -104,6 +103,50 @@ def index_folder(folder: str, config: FolderConfig, jobs: int = 0,
         if job.module and file_result is not None:
             state.deps[job.module] = set(file_result.project_deps)
     return state
+
+
+def index_folder_apart(folder: str, config: FolderConfig) -> ProjectState:
+    """``index_folder`` in a fresh interpreter. The engine forks its workers, and a fork of the
+    server (whose other threads may hold a lock at that moment) could hang; the new process is
+    single-threaded, forks safely, and takes the memory of the whole run with it when it ends."""
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_index_and_send, args=(folder, config.settings, send),
+                              name="leaklint-index")
+    process.start()
+    INDEXING.add(process)
+    send.close()
+    try:
+        ok, value = receive.recv()
+    except EOFError:
+        raise RuntimeError(f"the process indexing {folder} ended with status {process.exitcode}") from None
+    finally:
+        receive.close()
+        process.join()
+        INDEXING.discard(process)
+    if not ok:
+        raise RuntimeError(value)
+    return value
+
+
+# processes building an index now: ended with the server
+INDEXING: Set["multiprocessing.process.BaseProcess"] = set()
+
+
+def stop_indexing() -> None:
+    for process in list(INDEXING):
+        process.terminate()
+
+
+def _index_and_send(folder: str, settings: Settings, send) -> None:
+    os.dup2(2, 1)  # stdout is the protocol's: nothing of this process may write there
+    try:
+        state = index_folder(folder, FolderConfig(settings, Catalogue(settings.catalogue_extensions)))
+        send.send((True, state))
+    except Exception as exc:
+        send.send((False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        send.close()
 
 
 def module_of(path: str) -> Tuple[str, bool]:

@@ -129,13 +129,8 @@ class LeaklintServer(LanguageServer):
                 continue
             config = folder.config
             token = await self._progress_begin(f"Indexing {os.path.basename(folder.path) or folder.path}")
-            loop = asyncio.get_running_loop()
-
-            def discovered(count: int, token: Optional[str] = token) -> None:
-                loop.call_soon_threadsafe(self._progress_report, token, f"checking {count} files")
-
             try:
-                project = await self.indexing.submit(adapter.index_folder, folder.path, config, 0, discovered)
+                project = await self.indexing.submit(adapter.index_folder_apart, folder.path, config)
             except Exception as exc:  # the open files are still checked, each on its own
                 self.log(f"leaklint: indexing {folder.path} failed: {type(exc).__name__}: {exc}",
                          types.MessageType.Error)
@@ -158,10 +153,6 @@ class LeaklintServer(LanguageServer):
             return None
         self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=False))
         return token
-
-    def _progress_report(self, token: Optional[str], message: str) -> None:
-        if token is not None:
-            self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
 
     def _progress_end(self, token: Optional[str], message: str) -> None:
         if token is not None:
@@ -271,7 +262,7 @@ def build() -> LeaklintServer:
     def did_open(ls: LeaklintServer, params: types.DidOpenTextDocumentParams) -> None:
         document = params.text_document
         if _is_python(document.uri, document.language_id):
-            ls.open[document.uri] = ""
+            ls.open.setdefault(document.uri, "")
             ls.schedule(document.uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -341,7 +332,8 @@ def build() -> LeaklintServer:
                 fixed = await ls.analysis.submit(folder.fix_all, os.path.realpath(document.path), text,
                                                  published.findings)
                 if fixed is not None:
-                    out.append(actions.fix_all_action(text, fixed, encoding, uri, version, versioned))
+                    out.append(actions.fix_all_action(text, fixed, folder.config.unsafe_fixes, encoding, uri, version,
+                                                      versioned))
         return out
 
     @server.feature(types.SHUTDOWN)
@@ -357,6 +349,9 @@ def build() -> LeaklintServer:
 
 def run() -> int:
     server = build()
-    server.start_io()
+    try:
+        server.start_io()
+    finally:
+        adapter.stop_indexing()
     return server.exit_status
 
