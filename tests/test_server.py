@@ -160,6 +160,24 @@ def test_editing_a_module_checks_its_open_dependants_again(session):
     client.close(metrics)
 
 
+def test_a_module_changed_on_disk_updates_the_index(tmp_path):
+    root = make_project(tmp_path / "ws")
+    client = start(root)
+    try:
+        client.wait_indexed()
+        since = client.mark()
+        views = client.open(root / "pkg" / "views.py")
+        assert codes(client.diagnostics(views, since)) == ["LL201"]
+        since = client.mark()
+        (root / "pkg" / "metrics.py").write_text("REQUESTS = object()\n", encoding="utf-8")
+        client.notify("workspace/didChangeWatchedFiles",
+                      {"changes": [{"uri": uri_of(root / "pkg" / "metrics.py"), "type": 2}]})
+        assert client.diagnostics(views, since) == []
+        assert client.shutdown() == 0
+    finally:
+        client.kill()
+
+
 def test_change_that_removes_the_finding_publishes_an_empty_list(session):
     client, root = session
     uri = client.open(root / "pkg" / "calls.py")

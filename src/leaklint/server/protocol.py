@@ -162,7 +162,7 @@ class LeaklintServer(LanguageServer):
         """Configuration files changed: read every folder's again, re-index those it changes."""
         changed = []
         for folder in self.folders + list(self.loose.values()):
-            config = adapter.load_folder_config(folder.path)
+            config = await self.analysis.submit(adapter.load_folder_config, folder.path)
             if await self.analysis.submit(folder.reconfigure, config):
                 self.show_config_error(folder)
                 changed.append(folder)
