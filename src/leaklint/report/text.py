@@ -19,7 +19,7 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
     if statistics and findings:
         counts = Counter(f.code for f in findings)
         fixable = Counter(f.code for f in findings if f.fix is not None)
-        from leaklint.registry import NAMES
+        from leaklint.config.registry import NAMES
 
         lines.append("")
         for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
