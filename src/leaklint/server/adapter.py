@@ -10,17 +10,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from leaklint.analysis import analyse
-from leaklint.catalogue import Catalogue
-from leaklint.config import CONFIG_FILES, ConfigError, Settings, default_options, load_settings
-from leaklint.discovery import DiscoveryError, discover, module_name_for
-from leaklint.engine import Job, RunResult, resolve_deferred, run
+from leaklint.analysis.file import analyse
+from leaklint.analysis.noqa import NOQA_RE, parse_noqa
+from leaklint.config.catalogue import Catalogue
+from leaklint.config.settings import CONFIG_FILES, ConfigError, Settings, default_options, load_settings
+from leaklint.files.discovery import DiscoveryError, discover, module_name_for
+from leaklint.files.source import split_lines
 from leaklint.findings import SAFE, Edit, Finding
 from leaklint.fixes.apply import Parsed, edits_between, with_edits
 from leaklint.fixes.session import fix_one
-from leaklint.noqa import NOQA_RE, parse_noqa
+from leaklint.run.analyse import Job, RunResult, resolve_deferred, run
 from leaklint.semantic.project import ProjectIndex
-from leaklint.source import split_lines
 
 __all__ = [
     "CONFIG_FILES", "SAFE", "Edit", "Finding", "NOQA_RE", "parse_noqa", "split_lines", "edits_between",
