@@ -20,6 +20,18 @@ DEFAULT_EXCLUDE = (
 CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
 
 
+# the grammars ``target-version`` names (``py39`` ... ``py314``); code is parsed as the newest
+# by default, whatever interpreter leaklint runs on (see ``leaklint.files.syntax``)
+TARGET_VERSIONS = {f"py3{minor}": (3, minor) for minor in range(9, 15)}
+NEWEST_TARGET = (3, 14)
+
+
+def parse_target_version(value: Any, where: str) -> Tuple[int, int]:
+    if not isinstance(value, str) or value not in TARGET_VERSIONS:
+        raise ConfigError(f"{where}: expected one of {', '.join(TARGET_VERSIONS)}, got {value!r}")
+    return TARGET_VERSIONS[value]
+
+
 class ConfigError(Exception):
     """A configuration problem; the message names the file and the key."""
 
@@ -35,6 +47,7 @@ class Settings:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
     unsafe_fixes: bool = False
+    target_version: Tuple[int, int] = NEWEST_TARGET
     root: str = "."
     config_path: Optional[str] = None
 
@@ -47,7 +60,7 @@ class Settings:
             "version": __version__,
             "select": self.select, "ignore": self.ignore, "extend_select": self.extend_select,
             "per_file_ignores": self.per_file_ignores, "options": self.options,
-            "catalogue": self.catalogue_extensions,
+            "catalogue": self.catalogue_extensions, "target_version": self.target_version,
         }
         return blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
 
@@ -175,6 +188,8 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             if not isinstance(value, bool):
                 raise ConfigError(f"{loc}: expected true or false, got {type(value).__name__}")
             settings.unsafe_fixes = value
+        elif key == "target-version":
+            settings.target_version = parse_target_version(value, loc)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{loc}: expected a table of glob = [codes]")
@@ -209,5 +224,6 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             settings.catalogue_extensions[key] = value
         else:
             expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "unsafe-fixes",
+                        "target-version",
                         *sorted(families), *catalogues]
             raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")
