@@ -1,4 +1,4 @@
-"""Command line: ``leaklint check``, ``leaklint rules``, ``leaklint rule CODE``."""
+"""Command line: ``leaklint check``, ``leaklint rules``, ``leaklint rule CODE``, ``leaklint server``."""
 
 from __future__ import annotations
 
@@ -135,6 +135,14 @@ def rule_command(code: str) -> None:
     if rule is None:
         raise click.BadParameter(f"unknown rule code {code!r}; `leaklint rules` lists them", param_hint="CODE")
     click.echo(rule.render_doc())
+
+
+@main.command("server")
+def server_command() -> None:
+    """Run the language server on stdin/stdout, for editors (needs `pip install 'leaklint[server]'`)."""
+    from leaklint.server import serve
+
+    sys.exit(serve())
 
 
 if __name__ == "__main__":
