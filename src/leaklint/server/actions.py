@@ -31,7 +31,7 @@ def edit_of(uri: str, version: Optional[int], edits: List[types.TextEdit], versi
 def fix_title(finding: adapter.Finding) -> str:
     assert finding.fix is not None
     title = f"{finding.fix.description} ({finding.code})"
-    return title if finding.fix.safety == adapter.SAFE else f"{title} (unsafe fix)"
+    return title if finding.fix.safety == adapter.Safety.SAFE else f"{title} (unsafe fix)"
 
 
 def quick_fixes(fixed: Sequence[Tuple[types.Diagnostic, adapter.Finding, Sequence[adapter.Edit]]], text: str,
@@ -39,7 +39,7 @@ def quick_fixes(fixed: Sequence[Tuple[types.Diagnostic, adapter.Finding, Sequenc
     lines = Lines(text, encoding)
     return [types.CodeAction(
         title=fix_title(finding), kind=types.CodeActionKind.QuickFix, diagnostics=[diagnostic],
-        is_preferred=finding.fix is not None and finding.fix.safety == adapter.SAFE,
+        is_preferred=finding.fix is not None and finding.fix.safety == adapter.Safety.SAFE,
         edit=edit_of(uri, version, [lines.text_edit(e) for e in edits], versioned),
     ) for diagnostic, finding, edits in fixed]
 

@@ -10,20 +10,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
-from leaklint.analysis.file import analyse
+from leaklint.analysis.file import analyse_file
 from leaklint.analysis.noqa import NOQA_RE, parse_noqa
 from leaklint.config.catalogue import Catalogue
 from leaklint.config.settings import CONFIG_FILES, ConfigError, Settings, default_options, load_settings
 from leaklint.files.discovery import DiscoveryError, discover, module_name_for
 from leaklint.files.source import split_lines
-from leaklint.findings import SAFE, Edit, Finding
+from leaklint.findings import Edit, Finding, Safety
 from leaklint.fixes.apply import Parsed, edits_between, with_edits
+from leaklint.fixes.select import without_displaced_fixes
 from leaklint.fixes.session import fix_one
-from leaklint.run.analyse import Job, RunResult, resolve_deferred, run
+from leaklint.run.analyse import Job, RunResult, analyse_jobs, resolve_deferred
 from leaklint.semantic.project import ProjectIndex
 
 __all__ = [
-    "CONFIG_FILES", "SAFE", "Edit", "Finding", "NOQA_RE", "parse_noqa", "split_lines", "edits_between",
+    "CONFIG_FILES", "Safety", "Edit", "Finding", "NOQA_RE", "parse_noqa", "split_lines", "edits_between",
     "FolderConfig", "ProjectState", "BufferCheck", "load_folder_config", "index_folder", "index_folder_apart",
     "stop_indexing", "module_of",
     "check_buffer", "summarise_file", "fixed_edits", "fix_all", "finding_to_data", "finding_from_data",
@@ -95,7 +96,7 @@ def index_folder(folder: str, config: FolderConfig, jobs: int = 0) -> ProjectSta
     packages: Dict[str, str] = {}
     for job in work:
         job.module, job.is_package = module_name_for(job.path, packages)
-    result: RunResult = run(work, settings, jobs=jobs, use_cache=True)
+    result: RunResult = analyse_jobs(work, settings, workers=jobs, use_cache=True)
     state = ProjectState(files=len(work))
     state.index = result.index if result.index is not None else ProjectIndex()
     for job in work:
@@ -183,12 +184,12 @@ def check_buffer(path: str, display: str, text: str, config: FolderConfig, modul
     """``text`` analysed as the content of ``path``; the index learns its summary before the
     deferred findings are resolved, as in a run over the whole project."""
     modules = tuple(project_modules) if module in project_modules or not module else tuple(project_modules) + (module,)
-    result = analyse(path, display, config.settings, config.catalogue, module, is_package, modules,
-                     raw=_encoded(text))
+    result = analyse_file(path, display, config.settings, config.catalogue, module, is_package, modules,
+                          raw=_encoded(text))
     parsed = not any(f.code == NOT_PARSED for f in result.findings)
     if module and parsed:
         index.add(module, result.summary)
-    findings = list(result.findings) + resolve_deferred(index, result.deferred)
+    findings = without_displaced_fixes(list(result.findings) + resolve_deferred(index, result.deferred))
     findings.sort(key=lambda f: f.sort_key)
     return BufferCheck(
         findings=[f for f in findings if f.code != INTERNAL_ERROR],
@@ -201,7 +202,7 @@ def check_buffer(path: str, display: str, text: str, config: FolderConfig, modul
 def summarise_file(path: str, display: str, config: FolderConfig, module: str, is_package: bool,
                    project_modules: Sequence[str]) -> Tuple[Optional[Dict[str, Any]], Set[str]]:
     """A file on disk's summary and project imports (``None`` when it cannot be read or parsed)."""
-    result = analyse(path, display, config.settings, config.catalogue, module, is_package, tuple(project_modules))
+    result = analyse_file(path, display, config.settings, config.catalogue, module, is_package, tuple(project_modules))
     if any(f.code == NOT_PARSED for f in result.findings):
         return None, set()
     return result.summary, set(result.project_deps)
