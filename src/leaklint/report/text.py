@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from leaklint.findings import Finding
+from leaklint.findings import Finding, Safety
 
 
 def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool = False,
@@ -14,7 +14,7 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
     for f in findings:
         marker = ""
         if f.fix is not None:
-            marker = " [*]" if f.fix.safety == "safe" else " [*unsafe]"
+            marker = " [*]" if f.fix.safety is Safety.SAFE else " [*unsafe]"
         lines.append(f"{f.path}:{f.line}:{f.column}: {f.code}{marker} {f.message}")
     if statistics and findings:
         counts = Counter(f.code for f in findings)
@@ -37,7 +37,7 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
             summary = "All checks passed."
         lines.append(summary + ("." if not summary.endswith(".") else ""))
         if fixable_count and unsafe_hint:
-            unsafe = sum(1 for f in findings if f.fix is not None and f.fix.safety != "safe")
+            unsafe = sum(1 for f in findings if f.fix is not None and f.fix.safety is not Safety.SAFE)
             if unsafe:
                 lines.append(f"{unsafe} fix{'es' if unsafe != 1 else ''} available with `--fix --unsafe-fixes`.")
     elif quiet:
