@@ -81,7 +81,7 @@ def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] 
     exclude = tuple(settings.exclude) + tuple(settings.extend_exclude)
     stats: Dict[str, os.stat_result] = {}
     for path in discover(file_paths, exclude, settings.root, stats=stats, trail=trail):
-        display = os.path.normpath(path) if not path.startswith("./") else path[2:]
+        display = _display(path)
         st = stats.get(path)
         if st is None:  # named on the command line
             try:
@@ -98,6 +98,19 @@ def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] 
             if not folder.startswith("\0"):
                 trail.folder(folder)
     return jobs
+
+
+def _display(path: str) -> str:
+    """How a discovered path is reported."""
+    return os.path.normpath(path) if not path.startswith("./") else path[2:]
+
+
+def unreadable_folders(trail: Trail) -> List[Finding]:
+    """An LL001 for each folder the walk could not list: what is in it was never checked."""
+    out = []
+    for folder in trail.unreadable:
+        out.append(Finding(_display(folder.path), 1, 1, 1, 1, "LL001", f"could not read directory: {folder.reason}"))
+    return out
 
 
 def _recorded_jobs(replay: Replay) -> Optional[List[Job]]:
@@ -226,6 +239,8 @@ def run_check(options: CheckOptions) -> int:
                 last_run.save_again(replay, checked, findings, result.digests)
             elif trail.complete:
                 last_run.save(key, trail.folders, trail.files, checked, findings, result.digests)
+    if trail.unreadable and settings.is_enabled("LL001"):
+        findings = sorted(findings + unreadable_folders(trail), key=lambda f: f.sort_key)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
     t_output = clock()

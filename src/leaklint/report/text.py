@@ -33,6 +33,9 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
         summary = f"Found {n} {noun} ({fixable_count} fixable)"
         if fixed:
             summary += f"; fixed {fixed}"
+        unread = len({f.path for f in findings if f.code == "LL001"})
+        if unread:
+            summary += f"; {unread} {'path' if unread == 1 else 'paths'} not analysed (LL001)"
         if n == 0 and not fixed:
             summary = "All checks passed."
         lines.append(summary + ("." if not summary.endswith(".") else ""))
