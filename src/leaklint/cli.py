@@ -62,6 +62,7 @@ def main() -> None:
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
+@click.option("--fix-read-only", is_flag=True, help="With --fix, also rewrite files whose mode is read-only.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
@@ -76,7 +77,7 @@ def main() -> None:
 @click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
               help="Report only findings on lines changed since git revision REV (and in untracked files).")
 def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, output_file, fix,
-          unsafe_fixes, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
+          unsafe_fixes, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
     from leaklint.runner import CheckOptions, run_check
@@ -84,7 +85,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
         extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
-        fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, exit_zero=exit_zero, statistics=statistics,
+        fix=fix, unsafe_fixes=unsafe_fixes, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
     )

@@ -31,6 +31,7 @@ class CheckOptions:
     output_file: Optional[str] = None
     fix: bool = False
     unsafe_fixes: bool = False
+    fix_read_only: bool = False
     diff: bool = False
     exit_zero: bool = False
     statistics: bool = False
