@@ -351,10 +351,19 @@ def test_rule_prints_documentation_sections():
     assert text.startswith("# LL101 blocking-call-without-timeout")
 
 
-def test_rule_unknown_code_exits_2():
-    result = run("rule", "LL999")
+def test_rule_by_name_prints_the_same_documentation():
+    by_code = run("rule", "LL101")
+    by_name = run("rule", "blocking-call-without-timeout")
+    assert by_name.exit_code == 0
+    assert by_name.stdout == by_code.stdout
+    assert run("rule", "Resource-Never-Closed").stdout.startswith("# LL401 resource-never-closed")
+
+
+@pytest.mark.parametrize("unknown", ["LL999", "blocking-call"])
+def test_rule_unknown_code_exits_2(unknown):
+    result = run("rule", unknown)
     assert result.exit_code == 2
-    assert "unknown rule code 'LL999'" in result.output
+    assert f"unknown rule code or name {unknown!r}" in result.output
     assert "Traceback" not in result.output
 
 

@@ -125,12 +125,15 @@ def rules_table_markdown() -> str:
 @main.command("rule")
 @click.argument("code")
 def rule_command(code: str) -> None:
-    """Print the documentation of rule CODE."""
-    from leaklint.checks import rules_by_code
+    """Print the documentation of rule CODE (a code such as LL101, or a name such as
+    blocking-call-without-timeout)."""
+    from leaklint.checks import all_rules
 
-    rule = rules_by_code().get(code.upper())
+    wanted = code.strip().lower()
+    rule = next((r for r in all_rules() if wanted in (r.code.lower(), r.name)), None)
     if rule is None:
-        raise click.BadParameter(f"unknown rule code {code!r}; `leaklint rules` lists them", param_hint="CODE")
+        raise click.BadParameter(f"unknown rule code or name {code!r}; `leaklint rules` lists them",
+                                 param_hint="CODE")
     click.echo(rule.render_doc())
 
 
