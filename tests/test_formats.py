@@ -119,6 +119,9 @@ def test_text_marks_fixable_and_summarises():
     out = text.render(tricky_findings(), statistics=False, quiet=False)
     lines = out.splitlines()
     assert lines[0].startswith("dir, with: odd/ü x.py:5:12: LL101 [*unsafe] 100% sure")
-    assert "Found 2 findings (1 fixable)." in lines
+    assert "Found 2 findings (0 fixable); 1 path not analysed (LL001)." in lines
+    assert "1 more fix available with `--fix --unsafe-fixes`." in lines
+    assert "Found 2 findings (1 fixable); 1 path not analysed (LL001)." in text.render(
+        tricky_findings(), unsafe_fixes=True).splitlines()
     assert text.render([], quiet=False) == "All checks passed.\n"
     assert text.render([], quiet=True) == ""

@@ -15,7 +15,7 @@ from leaklint.config import ConfigError, Settings, load_settings, validate_code
 from leaklint.cachedir import LastRun, Replay
 from leaklint.discovery import DiscoveryError, Trail, discover, module_name_for
 from leaklint.engine import Job, RunResult, run
-from leaklint.findings import Finding
+from leaklint.findings import SAFE, Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 MAX_FIX_PASSES = 4
@@ -252,9 +252,16 @@ def run_check(options: CheckOptions) -> int:
         for f in findings:
             if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
                 click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+        if not options.unsafe_fixes:
+            from leaklint.report.text import unsafe_hint
+
+            hint = unsafe_hint(sum(1 for f in findings if f.fix is not None and f.fix.safety != SAFE), fixing=True)
+            if hint:
+                click.echo(f"leaklint: {hint}", err=True)
     else:
         report = formatter(options.output_format)(
             findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
+            unsafe_fixes=options.unsafe_fixes, fixing=options.fix,
             root=settings.root if settings.config_path else os.getcwd(),
         )
     if options.output_file:
