@@ -125,3 +125,34 @@ def test_text_marks_fixable_and_summarises():
         tricky_findings(), unsafe_fixes=True).splitlines()
     assert text.render([], quiet=False) == "All checks passed.\n"
     assert text.render([], quiet=True) == ""
+
+
+# --------------------------------------------------------------------------- levels and doc URLs
+@pytest.mark.parametrize("config, flags, level", [
+    ("", (), "error"),
+    ('github-level = "warning"\n', (), "warning"),
+    ('github-level = "warning"\n', ("--github-level", "notice"), "notice"),
+    ("", ("--github-level", "warning"), "warning"),
+])
+def test_github_level_from_configuration_and_flag(config, flags, level):
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    Path("leaklint.toml").write_text(config, encoding="utf-8")
+    result = run("check", "--no-cache", "--format", "github", *flags, "svc.py")
+    assert result.exit_code == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"::{level} file=svc.py,line=5,col=12,endLine=5,endColumn=29,title=leaklint LL101::LL101 ")
+
+
+def test_json_and_sarif_carry_each_rules_doc_url():
+    from leaklint import DOCS_URL
+    from leaklint.registry import CODES
+
+    data = json.loads(json_format.render(tricky_findings()))
+    assert [d["url"] for d in data] == [DOCS_URL + "LL101.md", DOCS_URL + "LL001.md"]
+    doc = json.loads(sarif.render(tricky_findings(), root="."))
+    uris = {r["id"]: r["helpUri"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(uris) == set(CODES)
+    for code, uri in uris.items():
+        assert uri == f"{DOCS_URL}{code}.md"
+        assert (REPO / "docs" / "rules" / f"{code}.md").is_file()  # the address names a file of the project
+    assert DOCS_URL.endswith("/docs/rules/")

@@ -59,6 +59,8 @@ def main() -> None:
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--github-level", type=click.Choice(["error", "warning", "notice"]),
+              help="Level of `--format github` annotations (default: `github-level` from the configuration, else error).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
@@ -76,7 +78,7 @@ def main() -> None:
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file.")
 @click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
               help="Report only findings on lines changed since git revision REV (and in untracked files).")
-def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, output_file, fix,
+def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, github_level, output_file, fix,
           unsafe_fixes, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
@@ -84,7 +86,8 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
-        extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
+        extend_select=_split_codes(extend_select), output_format=output_format, github_level=github_level,
+        output_file=output_file,
         fix=fix, unsafe_fixes=unsafe_fixes, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,

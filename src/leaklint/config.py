@@ -17,6 +17,7 @@ DEFAULT_EXCLUDE = (
     ".ruff_cache", ".leaklint_cache", "*.egg-info", ".eggs",
 )
 CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
+GITHUB_LEVELS = ("error", "warning", "notice")  # the workflow commands an annotation can be
 
 
 class ConfigError(Exception):
@@ -34,6 +35,7 @@ class Settings:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
     unsafe_fixes: bool = False
+    github_level: str = "error"  # of `--format github` annotations: output only, not in the fingerprint
     root: str = "."
     config_path: Optional[str] = None
 
@@ -174,6 +176,10 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             if not isinstance(value, bool):
                 raise ConfigError(f"{loc}: expected true or false, got {type(value).__name__}")
             settings.unsafe_fixes = value
+        elif key == "github-level":
+            if value not in GITHUB_LEVELS:
+                raise ConfigError(f"{loc}: expected one of {', '.join(map(repr, GITHUB_LEVELS))}, got {value!r}")
+            settings.github_level = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{loc}: expected a table of glob = [codes]")
@@ -207,6 +213,7 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
                 raise ConfigError("\n".join(errors))
             settings.catalogue_extensions[key] = value
         else:
-            expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "unsafe-fixes",
-                        *sorted(families), *catalogues]
+            # a family and a catalogue may share a name (``caches``): each name once
+            expected = dict.fromkeys(["select", "ignore", "extend-select", "per-file-ignores", "exclude",
+                                      "extend-exclude", "unsafe-fixes", "github-level", *sorted(families), *catalogues])
             raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")

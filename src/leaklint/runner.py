@@ -32,6 +32,7 @@ class CheckOptions:
     fix: bool = False
     unsafe_fixes: bool = False
     fix_read_only: bool = False
+    github_level: Optional[str] = None  # None: as configured
     diff: bool = False
     exit_zero: bool = False
     statistics: bool = False
@@ -68,6 +69,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
         settings.extend_select = tuple(settings.extend_select) + tuple(options.extend_select)
     # `unsafe-fixes = true` in the config lets hooks and editors fix everything without a flag
     options.unsafe_fixes = options.unsafe_fixes or settings.unsafe_fixes
+    if options.github_level:
+        settings.github_level = options.github_level
     return settings
 
 
@@ -261,7 +264,7 @@ def run_check(options: CheckOptions) -> int:
     else:
         report = formatter(options.output_format)(
             findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
-            unsafe_fixes=options.unsafe_fixes, fixing=options.fix,
+            unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
             root=settings.root if settings.config_path else os.getcwd(),
         )
     if options.output_file:
