@@ -156,3 +156,26 @@ def test_json_and_sarif_carry_each_rules_doc_url():
         assert uri == f"{DOCS_URL}{code}.md"
         assert (REPO / "docs" / "rules" / f"{code}.md").is_file()  # the address names a file of the project
     assert DOCS_URL.endswith("/docs/rules/")
+
+
+def test_one_run_writes_several_reports():
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    result = run("check", "--no-cache", "--format", "github", "--report", "sarif:out/../r.sarif",
+                 "--report", "json:r.json", "--report", "text:r.txt", "svc.py")
+    assert result.exit_code == 2 and "out/../r.sarif: cannot write" in result.stderr  # no such folder
+    result = run("check", "--no-cache", "--format", "github", "--report", "sarif:r.sarif",
+                 "--report", "json:r.json", "--report", "text:r.txt", "svc.py")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("::error file=svc.py,line=5")
+    sarif_doc = json.loads(Path("r.sarif").read_text(encoding="utf-8"))
+    assert [r["ruleId"] for r in sarif_doc["runs"][0]["results"]] == ["LL101"]
+    assert sarif_doc["runs"][0]["results"][0].get("fixes")  # edits computed for a SARIF report too
+    assert [d["code"] for d in json.loads(Path("r.json").read_text(encoding="utf-8"))] == ["LL101"]
+    assert Path("r.txt").read_text(encoding="utf-8").startswith("svc.py:5:12: LL101 [*unsafe] ")
+
+
+@pytest.mark.parametrize("value", ["sarif", "xml:out.xml", "json:"])
+def test_report_needs_a_known_format_and_a_file(value):
+    result = run("check", "--report", value, ".")
+    assert result.exit_code == 2
+    assert "expected FORMAT:FILE" in result.output

@@ -87,3 +87,26 @@ def test_unsafe_fixes_from_the_configuration(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.leaklint]\nunsafe-fixes = 1\n", encoding="utf-8")
     result = cli("check", "--no-cache", "service.py")
     assert result.exit_code == 2 and "unsafe-fixes: expected true or false" in result.output
+
+
+def test_both_hooks_report_each_finding_once(tmp_path):
+    """The fixer applies what it can and leaves the reporting to the checker."""
+    import shlex
+
+    import yaml
+    from helpers import cli
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    (tmp_path / "service.py").write_text(HAZARD, encoding="utf-8")
+    (tmp_path / "other.py").write_text(HAZARD.replace("fetch", "load"), encoding="utf-8")
+    outputs = []
+    for hook in ("leaklint-fix", "leaklint"):  # the order of the README's configuration
+        program, *args = shlex.split(hooks[hook]["entry"])
+        assert program == "leaklint"
+        outputs.append(cli(*args, "--no-cache", "service.py", "other.py"))
+    fix, check = outputs
+    assert fix.exit_code == 0, fix.output  # nothing it could fix (LL101's fix is unsafe), nothing broken
+    assert "LL101" not in fix.stdout
+    assert "Fixed 0; 2 findings left, reported by `leaklint check`." in fix.stdout
+    assert check.exit_code == 1
+    assert [line.split(":")[0] for line in check.stdout.splitlines() if ": LL101" in line] == ["other.py", "service.py"]

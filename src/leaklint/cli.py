@@ -21,6 +21,17 @@ def _split_codes(values: Sequence[str]) -> List[str]:
     return out
 
 
+def _reports(ctx, param, values: Sequence[str]) -> List[Tuple[str, str]]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition(":")
+        if not sep or fmt not in FORMATS or not path:
+            raise click.BadParameter(f"{value!r}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}",
+                                     ctx=ctx, param=param)
+        out.append((fmt, path))
+    return out
+
+
 class LeaklintGroup(click.Group):
     def main(self, *args, **kwargs):  # usage errors exit 2 (click's default) and never trace
         # a file name that is not valid UTF-8 reaches us with surrogates: print its original bytes
@@ -62,8 +73,12 @@ def main() -> None:
 @click.option("--github-level", type=click.Choice(["error", "warning", "notice"]),
               help="Level of `--format github` annotations (default: `github-level` from the configuration, else error).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE", callback=_reports,
+              help="Also write the findings in FORMAT to FILE (repeatable): one run, several reports.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
+@click.option("--fix-only", is_flag=True,
+              help="Apply fixes; report only what could not be read or fixed, not the findings left.")
 @click.option("--fix-read-only", is_flag=True, help="With --fix, also rewrite files whose mode is read-only.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -78,17 +93,17 @@ def main() -> None:
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file.")
 @click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
               help="Report only findings on lines changed since git revision REV (and in untracked files).")
-def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, github_level, output_file, fix,
-          unsafe_fixes, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
+def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, github_level, output_file, reports, fix,
+          unsafe_fixes, fix_only, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
-    from leaklint.runner import CheckOptions, run_check
+    from leaklint.runner import CheckOptions, Report, run_check
 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
         extend_select=_split_codes(extend_select), output_format=output_format, github_level=github_level,
-        output_file=output_file,
-        fix=fix, unsafe_fixes=unsafe_fixes, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
+        output_file=output_file, reports=[Report(fmt, path) for fmt, path in reports],
+        fix=fix or fix_only, unsafe_fixes=unsafe_fixes, fix_only=fix_only, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
     )

@@ -18,7 +18,16 @@ from leaklint.engine import Job, RunResult, run
 from leaklint.findings import SAFE, Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FILE_DIAGNOSTICS = ("LL001", "LL002", "LL003")  # about files and fixes, not code
 MAX_FIX_PASSES = 4
+
+
+@dataclass(frozen=True)
+class Report:
+    """One more report of a run: ``--report FORMAT:FILE``."""
+
+    output_format: str
+    path: str
 
 
 @dataclass
@@ -32,7 +41,9 @@ class CheckOptions:
     fix: bool = False
     unsafe_fixes: bool = False
     fix_read_only: bool = False
+    fix_only: bool = False  # fix, and report only files and fixes that failed
     github_level: Optional[str] = None  # None: as configured
+    reports: List[Report] = field(default_factory=list)
     diff: bool = False
     exit_zero: bool = False
     statistics: bool = False
@@ -45,6 +56,27 @@ class CheckOptions:
     baseline: Optional[str] = None
     write_baseline: Optional[str] = None
     diff_only: Optional[str] = None
+
+
+def render_fix_only(report: str, fixed: int, left: int, held_back: int) -> str:
+    """``--fix-only``'s text: the problems (files not read, fixes not written), one line of
+    summary, and how many more fixes ``--unsafe-fixes`` would apply."""
+    from leaklint.report.text import unsafe_hint
+
+    problems = [line for line in report.splitlines() if ": LL00" in line]
+    noun = "finding" if left == 1 else "findings"
+    summary = f"Fixed {fixed}; {left} {noun} left, reported by `leaklint check`." if left else f"Fixed {fixed}."
+    return "\n".join(problems + [summary] + [unsafe_hint(held_back, fixing=True)]).rstrip("\n") + "\n"
+
+
+def _write_report(path: str, report: str) -> Optional[str]:
+    """Write one report; the error to print when it cannot be written."""
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(report)
+    except OSError as exc:
+        return f"{path}: cannot write: {exc.strerror}"
+    return None
 
 
 def _error(message: str) -> int:
@@ -209,7 +241,7 @@ def run_check(options: CheckOptions) -> int:
     findings = result.findings
     fixed_count = 0
     diff_text = ""
-    wants_edits = options.output_format in ("json", "sarif")
+    wants_edits = bool({options.output_format, *(r.output_format for r in options.reports)} & {"json", "sarif"})
     t_fixes = clock()
     if options.fix or options.diff:
         from leaklint.fixes.session import fix_files
@@ -247,8 +279,20 @@ def run_check(options: CheckOptions) -> int:
         findings = sorted(findings + unreadable_folders(trail), key=lambda f: f.sort_key)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
+    left = held_back = 0
+    if options.fix_only:  # the fixer of a pair of hooks: the checker reports what is left
+        left = sum(1 for f in findings if f.code not in FILE_DIAGNOSTICS)
+        held_back = 0 if options.unsafe_fixes else sum(1 for f in findings if f.fix is not None)
+        findings = [f for f in findings if f.code in FILE_DIAGNOSTICS]
     t_output = clock()
     from leaklint.report import formatter
+
+    def render(output_format: str) -> str:
+        return formatter(output_format)(
+            findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
+            unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
+            root=settings.root if settings.config_path else os.getcwd(),
+        )
 
     if options.diff:
         report = diff_text
@@ -262,19 +306,19 @@ def run_check(options: CheckOptions) -> int:
             if hint:
                 click.echo(f"leaklint: {hint}", err=True)
     else:
-        report = formatter(options.output_format)(
-            findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
-            unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
-            root=settings.root if settings.config_path else os.getcwd(),
-        )
+        report = render(options.output_format)
+        if options.fix_only and options.output_format == "text" and not options.quiet:
+            report = render_fix_only(report, fixed_count, left, held_back)
     if options.output_file:
-        try:
-            with open(options.output_file, "w", encoding="utf-8", errors="surrogateescape") as handle:
-                handle.write(report)
-        except OSError as exc:
-            return _error(f"{options.output_file}: cannot write: {exc.strerror}")
+        problem = _write_report(options.output_file, report)
+        if problem:
+            return _error(problem)
     elif report:
         sys.stdout.write(report)
+    for extra in options.reports:  # the same findings, in more formats, from this one run
+        problem = _write_report(extra.path, render(extra.output_format))
+        if problem:
+            return _error(problem)
     phases["output"] = clock() - t_output
     if options.timings:
         for name, seconds in {"discover": phases["discover"], **result.timings, "fixes": phases["fixes"],
