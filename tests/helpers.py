@@ -7,10 +7,10 @@ from typing import Iterable, List, Optional, Sequence
 
 from click.testing import CliRunner
 
-from leaklint.catalogue import tomllib
+from leaklint.config.catalogue import tomllib
 from leaklint.cli import main
-from leaklint.config import Settings, apply_table, default_options
-from leaklint.engine import Job, RunResult, run
+from leaklint.config.settings import Settings, apply_table, default_options
+from leaklint.run.analyse import Job, RunResult, run
 from leaklint.findings import Finding
 
 

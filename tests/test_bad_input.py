@@ -215,7 +215,7 @@ def test_deep_nesting_under_fix_never_crashes():
 
 # --------------------------------------------------------------------------- the file system
 def test_file_deleted_between_discovery_and_reading(monkeypatch):
-    import leaklint.runner as runner
+    import leaklint.run.check as runner
 
     real = runner.discover
 
@@ -292,7 +292,7 @@ def test_paths_with_spaces_and_non_ascii():
 
 
 def test_file_larger_than_the_limit(monkeypatch):
-    import leaklint.source as source
+    import leaklint.files.source as source
 
     monkeypatch.setattr(source, "MAX_FILE_BYTES", 2 * 1024 * 1024)
     reads = []
@@ -303,7 +303,7 @@ def test_file_larger_than_the_limit(monkeypatch):
             reads.append(mode)
         return real_open(file, mode, *args, **kwargs)
 
-    import leaklint.engine as engine
+    import leaklint.run.analyse as engine
 
     monkeypatch.setattr(engine, "open", counting_open, raising=False)
     monkeypatch.setattr(source, "open", counting_open, raising=False)

@@ -250,7 +250,7 @@ def test_malformed_entries_are_not_trusted(tamper):
 
 
 def test_cache_in_a_read_only_place_still_reports(monkeypatch):
-    import leaklint.cache as cache
+    import leaklint.cache.store as cache
 
     def no_dirs(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
@@ -282,7 +282,7 @@ def test_concurrent_runs_do_not_corrupt_the_cache():
 def _count_reads(monkeypatch):
     import builtins
 
-    import leaklint.engine as engine
+    import leaklint.run.analyse as engine
 
     reads = []
 
@@ -377,7 +377,7 @@ def test_any_change_to_what_the_run_looked_at_is_a_new_run(change):
 
 
 def test_files_edited_in_place_are_checked_again_without_walking_the_tree(monkeypatch):
-    import leaklint.runner as runner
+    import leaklint.run.check as runner
 
     tree()
     Path("pkg").mkdir()
@@ -555,7 +555,7 @@ def test_a_replay_keeps_the_edits_it_computed(monkeypatch):
 
 
 def test_no_edits_for_a_file_changed_since_it_was_analysed():
-    from leaklint.engine import RunResult
+    from leaklint.run.analyse import RunResult
     from leaklint.findings import Finding, Fix
     from leaklint.fixes.session import attach_edits
 

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import check_source, codes
 
-from leaklint.config import ConfigError, Settings, apply_table, default_options
+from leaklint.config.settings import ConfigError, Settings, apply_table, default_options
 
 IN_HOUSE = '''
 from myapp.caching import memoize

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from helpers import check_source, settings_for
 
-from leaklint.catalogue import Catalogue
+from leaklint.config.catalogue import Catalogue
 from leaklint.checks.base import DOC_SECTIONS
 from leaklint.checks.cardinality import CardinalityChecker
-from leaklint.engine import Job, run
+from leaklint.run.analyse import Job, run
 from leaklint.semantic.model import Model
 from leaklint.semantic.taint import CLEAN, Params, Taint, TaintAnalysis, TaintConfig
 

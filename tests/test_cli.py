@@ -400,7 +400,7 @@ def test_module_entry_point_runs(tmp_path):
 
 
 def test_an_unexpected_error_exits_2_without_a_traceback(monkeypatch):
-    import leaklint.runner as runner
+    import leaklint.run.check as runner
 
     def broken(options):
         raise KeyError("catalogue entry")

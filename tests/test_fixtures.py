@@ -10,8 +10,8 @@ import pytest
 from fixture_format import FIXTURES, Fixture, discover_fixtures
 from helpers import check_files, settings_for
 
-from leaklint.analysis import analyse
-from leaklint.catalogue import Catalogue
+from leaklint.analysis.file import analyse
+from leaklint.config.catalogue import Catalogue
 from leaklint.fixes.apply import fix_text
 
 ALL = discover_fixtures()

@@ -11,7 +11,7 @@ from typing import List, Tuple
 from fixture_format import FIXTURES
 from helpers import check_files
 
-from leaklint.config import load_settings
+from leaklint.config.settings import load_settings
 
 LINE_RE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.*)$")
 

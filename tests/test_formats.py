@@ -144,8 +144,8 @@ def test_github_level_from_configuration_and_flag(config, flags, level):
 
 
 def test_json_and_sarif_carry_each_rules_doc_url():
-    from leaklint import DOCS_URL
-    from leaklint.registry import CODES
+    from leaklint.config import DOCS_URL
+    from leaklint.config.registry import CODES
 
     data = json.loads(json_format.render(tricky_findings()))
     assert [d["url"] for d in data] == [DOCS_URL + "LL101.md", DOCS_URL + "LL001.md"]

@@ -22,13 +22,13 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
 
 from helpers import settings_for  # noqa: E402
-from leaklint.engine import Job, run  # noqa: E402
+from leaklint.run.analyse import Job, run  # noqa: E402
 from leaklint.findings import Finding  # noqa: E402
 from leaklint.fixes.apply import fix_text, reparses  # noqa: E402
 from leaklint.fixes.ops import op_range  # noqa: E402
 from leaklint.fixes.session import fix_files  # noqa: E402
-from leaklint.runner import CheckOptions  # noqa: E402
-from leaklint.source import decode, split_lines  # noqa: E402
+from leaklint.run.check import CheckOptions  # noqa: E402
+from leaklint.files.source import decode, split_lines  # noqa: E402
 
 EXAMPLES = int(os.environ.get("LEAKLINT_FUZZ_EXAMPLES", "60"))
 FIXTURES = sorted(p for p in (Path(__file__).parent / "fixtures").rglob("*.py") if not p.name.endswith(".fixed.py"))

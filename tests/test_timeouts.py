@@ -15,9 +15,9 @@ LL1 = [f"LL10{i}" for i in range(1, 8)]
 
 PROBE = textwrap.dedent("""
     import sys
-    from leaklint.analysis import analyse
-    from leaklint.catalogue import Catalogue
-    from leaklint.config import Settings, default_options
+    from leaklint.analysis.file import analyse
+    from leaklint.config.catalogue import Catalogue
+    from leaklint.config.settings import Settings, default_options
 
     settings = Settings(options=default_options())
     settings.select = ("LL1",)

@@ -58,7 +58,7 @@ def test_wheel_installs_and_runs_outside_the_source_tree(tmp_path):
                            timeout=120, cwd=project, env=_clean_env())
     assert check.returncode == 1, check.stderr
     assert "svc.py:5:12: LL101" in check.stdout
-    where = subprocess.run([str(python), "-c", "import leaklint.catalogue as c; print(c.rules_dir())"],
+    where = subprocess.run([str(python), "-c", "import leaklint.config.catalogue as c; print(c.rules_dir())"],
                            capture_output=True, text=True, timeout=60, cwd=project, env=_clean_env())
     assert Path(where.stdout.strip()).parts[-2:] == ("leaklint", "_rules")
     assert str(REPO) not in where.stdout

@@ -97,7 +97,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
           unsafe_fixes, fix_only, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
-    from leaklint.runner import CheckOptions, Report, run_check
+    from leaklint.run.check import CheckOptions, Report, run_check
 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),

@@ -8,7 +8,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from leaklint.findings import Edit, Finding, Fix
 from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
-from leaklint.source import split_lines
+from leaklint.files.source import split_lines
 
 
 def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:

@@ -6,14 +6,14 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from leaklint.analysis import analyse
-from leaklint._digest import digest_of
-from leaklint.catalogue import Catalogue
-from leaklint.engine import Job, RunResult, resolve_deferred
+from leaklint.analysis.file import analyse
+from leaklint.cache.digest import digest_of
+from leaklint.config.catalogue import Catalogue
+from leaklint.run.analyse import Job, RunResult, resolve_deferred
 from leaklint.findings import Finding
 from leaklint.fixes.apply import Parsed, fix_text, with_edits
 from leaklint.fixes.writer import WriteError, write_atomic
-from leaklint.source import Source, SourceError, decode, split_lines
+from leaklint.files.source import Source, SourceError, decode, split_lines
 
 MAX_PASSES = 4
 

@@ -8,8 +8,8 @@ import os
 import stat
 import tempfile
 
-from leaklint._digest import digest_of
-from leaklint.source import Source
+from leaklint.cache.digest import digest_of
+from leaklint.files.source import Source
 
 
 class WriteError(Exception):

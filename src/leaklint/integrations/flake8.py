@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Tuple
 
 from leaklint import __version__
-from leaklint.analysis import analyse_tree
-from leaklint.discovery import module_name_for
-from leaklint.catalogue import Catalogue
-from leaklint.config import ConfigError, Settings, load_settings
-from leaklint.engine import resolve_deferred
-from leaklint.noqa import skips_file
+from leaklint.analysis.file import analyse_tree
+from leaklint.files.discovery import module_name_for
+from leaklint.config.catalogue import Catalogue
+from leaklint.config.settings import ConfigError, Settings, load_settings
+from leaklint.run.analyse import resolve_deferred
+from leaklint.analysis.noqa import skips_file
 from leaklint.semantic.project import ProjectIndex
-from leaklint.source import Source, detect_newline
+from leaklint.files.source import Source, detect_newline
 
 class LeaklintConfigError(Exception):
     """``[tool.leaklint]`` is invalid; the message names the file and the key."""

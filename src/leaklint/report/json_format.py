@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-from leaklint import doc_url
+from leaklint.config import doc_url
 from leaklint.findings import Finding
 
 

@@ -7,7 +7,8 @@ import os
 from typing import Sequence
 from urllib.parse import quote
 
-from leaklint import __version__, doc_url
+from leaklint import __version__
+from leaklint.config import doc_url
 from leaklint.findings import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

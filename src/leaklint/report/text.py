@@ -30,7 +30,7 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
     if statistics and findings:
         fixable = Counter(f.code for f in findings if applies(f))
         unsafe_only = Counter(f.code for f in findings if held_back(f))
-        from leaklint.registry import NAMES
+        from leaklint.config.registry import NAMES
 
         lines.append("")
         for code, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):

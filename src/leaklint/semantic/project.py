@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
-from leaklint.results import unpack_summary
+from leaklint.analysis.results import unpack_summary
 
 Summary = Dict[str, Dict[str, Any]]
 

@@ -10,11 +10,11 @@ from typing import Callable, Dict, List, Optional
 
 import click
 
-from leaklint import registry
-from leaklint.config import ConfigError, Settings, load_settings, validate_code
-from leaklint.cachedir import LastRun, Replay
-from leaklint.discovery import DiscoveryError, Trail, discover, module_name_for
-from leaklint.engine import Job, RunResult, run
+from leaklint.config import registry
+from leaklint.config.settings import ConfigError, Settings, load_settings, validate_code
+from leaklint.cache.lastrun import LastRun, Replay
+from leaklint.files.discovery import DiscoveryError, Trail, discover, module_name_for
+from leaklint.run.analyse import Job, RunResult, run
 from leaklint.findings import SAFE, Finding
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -171,7 +171,7 @@ def only_new_findings(options: CheckOptions) -> Optional[Callable[[List[Finding]
         recorded = load_baseline(options.baseline)
         steps.append(lambda fs: new_findings(fs, recorded, options.baseline))
     if options.diff_only:
-        from leaklint.gitdiff import changed_lines
+        from leaklint.files.gitdiff import changed_lines
 
         changed = changed_lines(options.diff_only)
         steps.append(lambda fs: [f for f in fs if f.code == "LL002" or changed.contains(f.path, f.line)])
@@ -193,7 +193,7 @@ def run_check(options: CheckOptions) -> int:
     narrow = None
     if options.baseline or options.diff_only:  # imported only when asked for
         from leaklint.baseline import BaselineError
-        from leaklint.gitdiff import GitDiffError
+        from leaklint.files.gitdiff import GitDiffError
 
         try:
             narrow = only_new_findings(options)

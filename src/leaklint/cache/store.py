@@ -1,6 +1,6 @@
 """Per-file results keyed by content hash, leaklint version, Python version and settings.
 
-One JSON file per (version, Python, settings) in the cache folder (``leaklint.cachedir``),
+One JSON file per (version, Python, settings) in the cache folder (``leaklint.cache.lastrun``),
 replaced atomically. Anything that does not look exactly like a cache written by this version is
 ignored and rebuilt.
 """
@@ -11,9 +11,9 @@ import json
 import os
 from typing import Dict, Optional, Tuple
 
-from leaklint.cachedir import CACHE_DIR, RACY_NS, file_name, header, well_formed_finding, write_json
+from leaklint.cache.lastrun import CACHE_DIR, RACY_NS, file_name, header, well_formed_finding, write_json
 from leaklint.findings import Finding
-from leaklint.results import Deferred, FileResult, pack_summary
+from leaklint.analysis.results import Deferred, FileResult, pack_summary
 
 
 class Cache:

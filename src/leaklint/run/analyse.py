@@ -11,17 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from leaklint import registry
-from leaklint import source as source_module
-from leaklint._digest import blake2b, digest_of
-from leaklint.cachedir import RACY_NS
-from leaklint.discovery import module_name_for
+from leaklint.config import registry
+from leaklint.files import source as source_module
+from leaklint.cache.digest import blake2b, digest_of
+from leaklint.cache.lastrun import RACY_NS
+from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
 
 if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
-    from leaklint.cache import Cache
-    from leaklint.config import Settings
-    from leaklint.results import FileResult
+    from leaklint.cache.store import Cache
+    from leaklint.config.settings import Settings
+    from leaklint.analysis.results import FileResult
     from leaklint.semantic.project import ProjectIndex
 
 MIN_FILES_PER_WORKER = 8
@@ -65,7 +65,7 @@ _WORKER: Dict[str, object] = {}
 
 
 def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> None:
-    from leaklint.catalogue import Catalogue
+    from leaklint.config.catalogue import Catalogue
 
     _WORKER["settings"] = settings
     _WORKER["catalogue"] = Catalogue(settings.catalogue_extensions)
@@ -74,7 +74,7 @@ def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: 
 
 
 def _run_job(job: Job) -> FileResult:
-    from leaklint.analysis import analyse
+    from leaklint.analysis.file import analyse
 
     return analyse(job.path, job.display, _WORKER["settings"], _WORKER["catalogue"],  # type: ignore[arg-type]
                    job.module, job.is_package, _WORKER["modules"], job.raw,  # type: ignore[arg-type]
@@ -149,7 +149,7 @@ def _read(job: Job, st: os.stat_result, stats: Dict[str, Tuple[int, int, int]]) 
 def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
         timings: bool = False) -> RunResult:
     """Analyse the jobs' files (or take them from the cache) and resolve deferred findings."""
-    from leaklint.cache import Cache
+    from leaklint.cache.store import Cache
     from leaklint.semantic.project import ProjectIndex
 
     t_start = time.perf_counter()
@@ -294,7 +294,7 @@ def modules_tag(project_modules: Sequence[str]) -> str:
 def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:
     """A cached result stays valid while its imports resolve to the same project modules: its
     deferred checks (and what it took for external) depend on that."""
-    from leaklint.results import project_deps
+    from leaklint.analysis.results import project_deps
 
     return project_deps(cached.imports, module_set) == cached.project_deps
 
@@ -348,7 +348,7 @@ def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], ti
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from leaklint.results import FileResult
+    from leaklint.analysis.results import FileResult
 
     ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     try:

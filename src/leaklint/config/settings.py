@@ -7,9 +7,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-from leaklint import __version__, registry
-from leaklint._digest import blake2b
-from leaklint.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
+from leaklint import __version__
+from leaklint.config import registry
+from leaklint.cache.digest import blake2b
+from leaklint.config.catalogue import TYPE_CHECKS, catalogue_names, catalogue_sections, tomllib, validate_extension
 
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".venv", "venv", ".env", "env", "build", "dist", "__pycache__",

@@ -1,5 +1,5 @@
 """The cache folder: where leaklint keeps what it learnt about a tree, how it is written, and the
-record of the last run (``LastRun``). The per-file cache itself is ``leaklint.cache``.
+record of the last run (``LastRun``). The per-file cache itself is ``leaklint.cache.store``.
 
 Files are replaced atomically, so concurrent runs never leave a torn file (the last writer
 wins); anything that does not look exactly like what this version writes is ignored."""
@@ -13,7 +13,7 @@ from stat import S_ISDIR, S_ISREG
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from leaklint import __version__
-from leaklint._digest import blake2b
+from leaklint.cache.digest import blake2b
 from leaklint.findings import Finding
 
 CACHE_DIR = ".leaklint_cache"

@@ -40,10 +40,10 @@ def rules_dir() -> Path:
     """The shipped catalogues: inside the wheel as ``leaklint/_rules``, in a checkout as ``rules/``."""
     from pathlib import Path  # imported here: a run served from the cache reads no catalogue
 
-    packaged = Path(__file__).resolve().parent / "_rules"
+    packaged = Path(__file__).resolve().parents[1] / "_rules"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
+    return Path(__file__).resolve().parents[3] / "rules"
 
 
 @lru_cache(maxsize=None)

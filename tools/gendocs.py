@@ -1,7 +1,7 @@
-"""Generate what is derived from the rule families: ``python -m leaklint.docs``.
+"""Generate what is derived from the rule families: ``python tools/gendocs.py``.
 
 Writes ``docs/rules/<CODE>.md`` (what ``leaklint rule CODE`` prints), the rules table between
-the ``rules-table`` markers of README.md, and ``src/leaklint/registry.py`` (the codes, names,
+the ``rules-table`` markers of README.md, and ``src/leaklint/config/registry.py`` (the codes, names,
 options and resolvers of every family, so a run that finds every file in the cache, and the
 configuration checks, never import the families). ``--check`` writes nothing and exits 1 when a file is
 out of date, which is what the test suite runs.
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Dict, List
 
 START, END = "<!-- rules-table:start -->", "<!-- rules-table:end -->"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REGENERATE = "python -m leaklint.docs"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REGENERATE = "python tools/gendocs.py"
 
 
 def expected_files(root: Path) -> Dict[Path, str]:
@@ -32,12 +32,12 @@ def expected_files(root: Path) -> Dict[Path, str]:
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     out[readme] = f"{head}{START}\n{rules_table_markdown()}\n{END}{tail}"
-    out[root / "src" / "leaklint" / "registry.py"] = registry_source()
+    out[root / "src" / "leaklint" / "config" / "registry.py"] = registry_source()
     return out
 
 
 def registry_source() -> str:
-    """The text of ``leaklint/registry.py``: plain literals, so importing it costs nothing."""
+    """The text of ``leaklint/config/registry.py``: plain literals, so importing it costs nothing."""
     from leaklint.checks import all_rules, checker_classes
 
     rules = all_rules()

@@ -10,16 +10,16 @@ import traceback
 from fnmatch import fnmatch
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from leaklint.catalogue import Catalogue
+from leaklint.config.catalogue import Catalogue
 from leaklint.checks import make_checkers
-from leaklint.config import Settings
-from leaklint._digest import blake2b, digest_of
+from leaklint.config.settings import Settings
+from leaklint.cache.digest import blake2b, digest_of
 from leaklint.findings import Fix, Finding
-from leaklint.noqa import is_suppressed, skips_file
-from leaklint.results import Deferred, FileResult, project_deps
+from leaklint.analysis.noqa import is_suppressed, skips_file
+from leaklint.analysis.results import Deferred, FileResult, project_deps
 from leaklint.semantic.inference import SPENT as ASTROID_SPENT
 from leaklint.semantic.model import Model, module_summary
-from leaklint.source import Source, SourceError, decode, read_source
+from leaklint.files.source import Source, SourceError, decode, read_source
 
 
 class FileContext:

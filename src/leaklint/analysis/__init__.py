@@ -1,0 +1,1 @@
+"""One file, from its bytes to its findings: context, suppression comments, results."""

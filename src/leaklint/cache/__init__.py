@@ -1,0 +1,1 @@
+"""What earlier runs left: per-file results and the record of the last run."""

@@ -1,0 +1,1 @@
+"""Which files to check, and how one file is read and decoded."""
