@@ -264,7 +264,7 @@ def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
     return out
 
 
-_RESOLVERS: Dict[str, Optional[Callable[..., Any]]] = {}
+_RESOLVERS: Dict[str, Optional[Callable[..., Any]]] = {}  # noqa: LL302 one entry per kind of deferred finding
 
 
 def _resolver(kind: str) -> Optional[Callable[..., Any]]:
@@ -354,7 +354,8 @@ def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], ti
     try:
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
                                  initargs=(settings, project_modules, timings)) as pool:
-            return pool.submit(_run_job, job).result()
+            # analysing one file waits on no peer and always ends: a timeout would only cut a large file short
+            return pool.submit(_run_job, job).result()  # noqa: LL101
     except BrokenProcessPool:
         result = FileResult(job.display, cacheable=False)
         result.findings.append(Finding(job.display, 1, 1, 1, 1, "LL002",
