@@ -58,8 +58,9 @@ def tree() -> Iterator[Path]:
         shutil.rmtree(top)
 
 
-def leaklint(tree: Path, *args: str) -> subprocess.CompletedProcess:
-    command = _unprivileged_prefix() + [sys.executable, "-m", "leaklint", "check", "--no-cache", *args]
+def leaklint(tree: Path, *args: str, cache: bool = False) -> subprocess.CompletedProcess:
+    command = _unprivileged_prefix() + [sys.executable, "-m", "leaklint", "check",
+                                        *(() if cache else ("--no-cache",)), *args]
     return subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HOME": str(tree)})
 
@@ -110,3 +111,19 @@ def test_named_file_in_an_unsearchable_folder_is_permission_denied(tree):
     result = leaklint(tree, os.path.join("locked", "a.py"))
     assert result.returncode == 1, result.stderr  # ... one that exists but cannot be read is reported
     assert result.stdout.splitlines()[0] == os.path.join("locked", "a.py") + ":1:1: LL001 could not read: Permission denied"
+
+
+def test_folder_made_unreadable_after_a_cached_run_is_reported(tree):
+    tree.chmod(0o777)  # the user writes the cache here
+    write(tree / "app" / "secret" / "a.py", HAZARD)
+    write(tree / "app" / "b.py", "x = 1\n")
+    for folder in (tree / "app", tree / "app" / "secret"):
+        folder.chmod(0o777)
+    first = leaklint(tree, "app", cache=True)
+    assert first.returncode == 1 and "a.py:5:12: LL101" in first.stdout, first.stderr
+    assert leaklint(tree, "app", cache=True).stdout == first.stdout  # served from the cache
+    (tree / "app" / "secret").chmod(0)  # changes no folder's mtime
+    after = leaklint(tree, "app", cache=True)
+    assert after.returncode == 1
+    assert [line for line in after.stdout.splitlines() if ": LL" in line] == [
+        os.path.join("app", "secret") + ":1:1: LL001 could not read directory: Permission denied"]
