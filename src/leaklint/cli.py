@@ -9,6 +9,7 @@ from typing import List, Sequence, Tuple
 import click
 
 from leaklint import __version__
+from leaklint.config.settings import TARGET_VERSIONS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 FORMATS = ("text", "json", "github", "sarif")
@@ -91,11 +92,13 @@ def main() -> None:
 @click.option("--stdin-filename", help="The path to report for source read from stdin (`-`).")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), help="Record the current findings in this baseline file.")
+@click.option("--target-version", type=click.Choice(list(TARGET_VERSIONS)),
+              help="The Python grammar the code is written for (default: the newest, py314).")
 @click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
               help="Report only findings on lines changed since git revision REV (and in untracked files).")
 def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, github_level, output_file, reports, fix,
           unsafe_fixes, fix_only, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
-          stdin_filename, baseline, write_baseline, diff_only) -> None:
+          stdin_filename, baseline, write_baseline, target_version, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
     from leaklint.run.check import CheckOptions, Report, run_check
 
@@ -106,6 +109,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
         fix=fix or fix_only, unsafe_fixes=unsafe_fixes, fix_only=fix_only, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
+        target_version=target_version,
     )
     sys.exit(run_check(options))
 

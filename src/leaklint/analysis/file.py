@@ -20,6 +20,7 @@ from leaklint.analysis.results import Deferred, FileResult, project_deps
 from leaklint.semantic.inference import SPENT as ASTROID_SPENT
 from leaklint.semantic.model import Model, module_summary
 from leaklint.files.source import Source, SourceError, decode, read_source
+from leaklint.files.syntax import parse, syntax_hint
 
 
 class FileContext:
@@ -128,11 +129,12 @@ def analyse(path: str, display: str, settings: Settings, catalogue: Catalogue,
         result.timings = {"read": t1 - t0}
         return result
     try:
-        tree = ast.parse(source.text, filename=display, type_comments=False)
+        tree = parse(source.text, display, settings.target_version)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
-        _add_diagnostic(result, display, "LL001", f"could not parse: {exc.msg}", line, col, settings)
+        _add_diagnostic(result, display, "LL001", f"could not parse: {exc.msg}{syntax_hint(settings.target_version)}",
+                        line, col, settings)
         return result
     except (RecursionError, MemoryError, ValueError) as exc:
         msg = "too deeply nested" if isinstance(exc, (RecursionError, MemoryError)) else str(exc)

@@ -21,6 +21,18 @@ CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
 GITHUB_LEVELS = ("error", "warning", "notice")  # the workflow commands an annotation can be
 
 
+# the grammars ``target-version`` names (``py39`` ... ``py314``); code is parsed as the newest
+# by default, whatever interpreter leaklint runs on (see ``leaklint.files.syntax``)
+TARGET_VERSIONS = {f"py3{minor}": (3, minor) for minor in range(9, 15)}
+NEWEST_TARGET = (3, 14)
+
+
+def parse_target_version(value: Any, where: str) -> Tuple[int, int]:
+    if not isinstance(value, str) or value not in TARGET_VERSIONS:
+        raise ConfigError(f"{where}: expected one of {', '.join(TARGET_VERSIONS)}, got {value!r}")
+    return TARGET_VERSIONS[value]
+
+
 class ConfigError(Exception):
     """A configuration problem; the message names the file and the key."""
 
@@ -37,6 +49,7 @@ class Settings:
     catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
     unsafe_fixes: bool = False
     github_level: str = "error"  # of `--format github` annotations: output only, not in the fingerprint
+    target_version: Tuple[int, int] = NEWEST_TARGET
     root: str = "."
     config_path: Optional[str] = None
 
@@ -49,7 +62,7 @@ class Settings:
             "version": __version__,
             "select": self.select, "ignore": self.ignore, "extend_select": self.extend_select,
             "per_file_ignores": self.per_file_ignores, "options": self.options,
-            "catalogue": self.catalogue_extensions,
+            "catalogue": self.catalogue_extensions, "target_version": self.target_version,
         }
         return blake2b(json.dumps(data, sort_keys=True, default=str).encode(), digest_size=12).hexdigest()
 
@@ -181,6 +194,8 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             if value not in GITHUB_LEVELS:
                 raise ConfigError(f"{loc}: expected one of {', '.join(map(repr, GITHUB_LEVELS))}, got {value!r}")
             settings.github_level = value
+        elif key == "target-version":
+            settings.target_version = parse_target_version(value, loc)
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{loc}: expected a table of glob = [codes]")
@@ -216,5 +231,6 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
         else:
             # a family and a catalogue may share a name (``caches``): each name once
             expected = dict.fromkeys(["select", "ignore", "extend-select", "per-file-ignores", "exclude",
-                                      "extend-exclude", "unsafe-fixes", "github-level", *sorted(families), *catalogues])
+                                      "extend-exclude", "unsafe-fixes", "github-level", "target-version",
+                                      *sorted(families), *catalogues])
             raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")

@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional
 import click
 
 from leaklint.config import registry
-from leaklint.config.settings import ConfigError, Settings, load_settings, validate_code
+from leaklint.config.settings import TARGET_VERSIONS, ConfigError, Settings, load_settings, validate_code
 from leaklint.cache.lastrun import LastRun, Replay
 from leaklint.files.discovery import DiscoveryError, Trail, discover, module_name_for
 from leaklint.run.analyse import Job, RunResult, run
@@ -56,6 +56,7 @@ class CheckOptions:
     baseline: Optional[str] = None
     write_baseline: Optional[str] = None
     diff_only: Optional[str] = None
+    target_version: Optional[str] = None
 
 
 def render_fix_only(report: str, fixed: int, left: int, held_back: int) -> str:
@@ -99,6 +100,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
         settings.ignore = tuple(settings.ignore) + tuple(options.ignore)
     if options.extend_select:
         settings.extend_select = tuple(settings.extend_select) + tuple(options.extend_select)
+    if options.target_version:
+        settings.target_version = TARGET_VERSIONS[options.target_version]
     # `unsafe-fixes = true` in the config lets hooks and editors fix everything without a flag
     options.unsafe_fixes = options.unsafe_fixes or settings.unsafe_fixes
     if options.github_level:
