@@ -202,3 +202,17 @@ def test_remove_statement_names_lines_compound_and_small_statements(text, rng, e
     from leaklint.fixes.apply import apply_ops
 
     assert apply_ops(text, [("remove_statement", rng)]) == expected
+
+
+def test_fix_only_reports_a_read_only_file_and_fails():
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    Path("other.py").write_text(HAZARD, encoding="utf-8")
+    os.chmod("svc.py", 0o444)
+    result = fix("svc.py", "other.py", extra=("--fix-only",))
+    assert result.exit_code == 1  # a fix that could not be written is a problem, unlike a finding left
+    assert result.stdout.splitlines() == [
+        "svc.py:1:1: LL003 fixes not written: the file is read-only; left as it is (`--fix-read-only` writes it anyway)",
+        "Fixed 1; 1 finding left, reported by `leaklint check`.",
+    ]
+    assert Path("other.py").read_text(encoding="utf-8") == FIXED
+    assert Path("svc.py").read_text(encoding="utf-8") == HAZARD

@@ -59,15 +59,22 @@ class CheckOptions:
     target_version: Optional[str] = None
 
 
-def render_fix_only(report: str, fixed: int, left: int, held_back: int) -> str:
-    """``--fix-only``'s text: the problems (files not read, fixes not written), one line of
-    summary, and how many more fixes ``--unsafe-fixes`` would apply."""
+def render_fix_only(problems: str, fixed: int, left: int, held_back: int) -> str:
+    """``--fix-only``'s text: the problems (files not read, fixes not written) as rendered, one
+    line of summary, and how many more fixes ``--unsafe-fixes`` would apply."""
     from leaklint.report.text import unsafe_hint
 
-    problems = [line for line in report.splitlines() if ": LL00" in line]
     noun = "finding" if left == 1 else "findings"
     summary = f"Fixed {fixed}; {left} {noun} left, reported by `leaklint check`." if left else f"Fixed {fixed}."
-    return "\n".join(problems + [summary] + [unsafe_hint(held_back, fixing=True)]).rstrip("\n") + "\n"
+    hint = unsafe_hint(held_back, fixing=True)
+    return problems + summary + "\n" + (hint + "\n" if hint else "")
+
+
+def _held_back(findings: List[Finding], options: CheckOptions) -> int:
+    """How many findings have a fix that only ``--unsafe-fixes`` would apply."""
+    if options.unsafe_fixes:
+        return 0
+    return sum(1 for f in findings if f.fix is not None and f.fix.safety != SAFE)
 
 
 def _write_report(path: str, report: str) -> Optional[str]:
@@ -285,14 +292,14 @@ def run_check(options: CheckOptions) -> int:
     left = held_back = 0
     if options.fix_only:  # the fixer of a pair of hooks: the checker reports what is left
         left = sum(1 for f in findings if f.code not in FILE_DIAGNOSTICS)
-        held_back = 0 if options.unsafe_fixes else sum(1 for f in findings if f.fix is not None)
+        held_back = _held_back(findings, options)
         findings = [f for f in findings if f.code in FILE_DIAGNOSTICS]
     t_output = clock()
     from leaklint.report import formatter
 
-    def render(output_format: str) -> str:
+    def render(output_format: str, quiet: bool = options.quiet) -> str:
         return formatter(output_format)(
-            findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed_count,
+            findings, statistics=options.statistics, quiet=quiet, fixed=fixed_count,
             unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
             root=settings.root if settings.config_path else os.getcwd(),
         )
@@ -302,16 +309,16 @@ def run_check(options: CheckOptions) -> int:
         for f in findings:
             if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
                 click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
-        if not options.unsafe_fixes:
-            from leaklint.report.text import unsafe_hint
+        from leaklint.report.text import unsafe_hint
 
-            hint = unsafe_hint(sum(1 for f in findings if f.fix is not None and f.fix.safety != SAFE), fixing=True)
-            if hint:
-                click.echo(f"leaklint: {hint}", err=True)
+        hint = unsafe_hint(_held_back(findings, options), fixing=True)
+        if hint:
+            click.echo(f"leaklint: {hint}", err=True)
     else:
-        report = render(options.output_format)
         if options.fix_only and options.output_format == "text" and not options.quiet:
-            report = render_fix_only(report, fixed_count, left, held_back)
+            report = render_fix_only(render("text", quiet=True), fixed_count, left, held_back)
+        else:
+            report = render(options.output_format)
     if options.output_file:
         problem = _write_report(options.output_file, report)
         if problem:
