@@ -7,15 +7,15 @@ from typing import Sequence
 
 from leaklint.findings import SAFE, Finding
 
-
 DOC_HINT = "`leaklint rule CODE` explains a rule: what it finds, why it hurts, how to fix it."
 
 
 def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool = False,
            show_summary: bool = True, fixed: int = 0, unsafe_fixes: bool = False, fixing: bool = False,
            **_: object) -> str:
-    """``[*]``, ``[*]`` in the statistics and "fixable" all mean: fixed by this command with
-    ``--fix`` (by this command, when ``fixing``); ``[*unsafe]``: only with ``--unsafe-fixes`` too."""
+    """A finding's ``[*]``, a rule's ``[*]`` in the statistics and the summary's "fixable" all mean
+    one thing: this command's options fix it under ``--fix`` (``fixing``: this command fixes it);
+    ``[*unsafe]``: only ``--unsafe-fixes`` would."""
     def applies(f: Finding) -> bool:
         return f.fix is not None and (unsafe_fixes or f.fix.safety == SAFE)
 
