@@ -5,7 +5,6 @@ so under root each run drops to an unprivileged user in a subprocess."""
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import stat
 import subprocess
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+
+pwd = pytest.importorskip("pwd", reason="needs POSIX users")
 
 HAZARD = "import requests\n\n\ndef fetch(url):\n    return requests.get(url)\n"
 TEST_USER = "leaklint-test"
