@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from leaklint.config.catalogue import tomllib
 from leaklint.cli import main
 from leaklint.config.settings import Settings, apply_table, default_options
-from leaklint.run.analyse import Job, RunResult, run
+from leaklint.run.analyse import Job, RunResult, analyse_jobs
 from leaklint.findings import Finding
 
 
@@ -31,16 +31,16 @@ def settings_for(select: Sequence[str] = ("LL",), config_lines: Iterable[str] = 
     return settings
 
 
-def check_files(paths: Sequence[Path], settings: Settings, jobs: int = 1) -> RunResult:
+def check_files(paths: Sequence[Path], settings: Settings, workers: int = 1) -> RunResult:
     work = [Job(path=str(p), display=str(p)) for p in paths]
-    return run(work, settings, jobs=jobs, use_cache=False)
+    return analyse_jobs(work, settings, workers=workers, use_cache=False)
 
 
 def check_source(source: str, select: Sequence[str] = ("LL",), config_lines: Iterable[str] = (),
                  filename: str = "example.py") -> List[Finding]:
     settings = settings_for(select, config_lines)
     job = Job(path=filename, display=filename, raw=source.encode("utf-8"))
-    return run([job], settings, jobs=1, use_cache=False).findings
+    return analyse_jobs([job], settings, workers=1, use_cache=False).findings
 
 
 def codes(findings: Sequence[Finding]) -> List[str]:

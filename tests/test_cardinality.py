@@ -11,7 +11,7 @@ from helpers import check_source, settings_for
 from leaklint.config.catalogue import Catalogue
 from leaklint.checks.base import DOC_SECTIONS
 from leaklint.checks.cardinality import CardinalityChecker
-from leaklint.run.analyse import Job, run
+from leaklint.run.analyse import Job, analyse_jobs
 from leaklint.semantic.model import Model
 from leaklint.semantic.taint import CLEAN, Params, Taint, TaintAnalysis, TaintConfig
 
@@ -60,10 +60,10 @@ def _project(root: Path, helper_body: str) -> list:
 
 def test_cached_caller_follows_a_changed_helper(tmp_path: Path) -> None:
     settings = settings_for(["LL2"], root=str(tmp_path))
-    first = run(_project(tmp_path, "    return request.path\n"), settings, jobs=1, use_cache=True)
+    first = analyse_jobs(_project(tmp_path, "    return request.path\n"), settings, workers=1, use_cache=True)
     assert [f.code for f in first.findings] == ["LL201"]
     assert "which returns `request.path` from line 5 of `shop.helpers`" in first.findings[0].message
-    second = run(_project(tmp_path, "    return 'static'\n"), settings, jobs=1, use_cache=True)
+    second = analyse_jobs(_project(tmp_path, "    return 'static'\n"), settings, workers=1, use_cache=True)
     assert second.cache_hits >= 1  # views.py came from the cache, its deferred finding was re-decided
     assert second.findings == []
 

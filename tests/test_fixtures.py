@@ -10,7 +10,7 @@ import pytest
 from fixture_format import FIXTURES, Fixture, discover_fixtures
 from helpers import check_files, settings_for
 
-from leaklint.analysis.file import analyse
+from leaklint.analysis.file import analyse_file
 from leaklint.config.catalogue import Catalogue
 from leaklint.fixes.apply import fix_text
 
@@ -57,7 +57,7 @@ def test_fixture_fix(fixture: Fixture) -> None:
     assert applied, "the fixture has a .fixed.py but no fix applied"
     assert new == expected
     # a second pass finds nothing more to fix
-    again = analyse(str(path), str(path), settings, Catalogue(settings.catalogue_extensions), raw=new.encode())
+    again = analyse_file(str(path), str(path), settings, Catalogue(settings.catalogue_extensions), raw=new.encode())
     _, applied_again, _ = fix_text(new, again.findings, unsafe=fixture.fix_unsafe)
     assert not applied_again, [f.code for f in applied_again]
 

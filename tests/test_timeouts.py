@@ -15,13 +15,13 @@ LL1 = [f"LL10{i}" for i in range(1, 8)]
 
 PROBE = textwrap.dedent("""
     import sys
-    from leaklint.analysis.file import analyse
+    from leaklint.analysis.file import analyse_file
     from leaklint.config.catalogue import Catalogue
     from leaklint.config.settings import Settings, default_options
 
     settings = Settings(options=default_options())
     settings.select = ("LL1",)
-    result = analyse("probe.py", "probe.py", settings, Catalogue(), module="probe", raw=sys.stdin.buffer.read())
+    result = analyse_file("probe.py", "probe.py", settings, Catalogue(), module="probe", raw=sys.stdin.buffer.read())
     print(",".join(sorted(f.code for f in result.findings)))
     print("astroid" in sys.modules)
 """)

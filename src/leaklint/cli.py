@@ -107,7 +107,7 @@ def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, 
         extend_select=_split_codes(extend_select), output_format=output_format, github_level=github_level,
         output_file=output_file, reports=[Report(fmt, path) for fmt, path in reports],
         fix=fix or fix_only, unsafe_fixes=unsafe_fixes, fix_only=fix_only, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
-        timings=timings, config_path=config_path, use_cache=not no_cache, jobs=jobs, quiet=quiet,
+        timings=timings, config_path=config_path, use_cache=not no_cache, workers=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
         target_version=target_version,
     )

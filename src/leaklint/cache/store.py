@@ -1,6 +1,6 @@
 """Per-file results keyed by content hash, leaklint version, Python version and settings.
 
-One JSON file per (version, Python, settings) in the cache folder (``leaklint.cache.lastrun``),
+One JSON file per (version, Python, settings) in the cache folder (``leaklint.cache.folder``),
 replaced atomically. Anything that does not look exactly like a cache written by this version is
 ignored and rebuilt.
 """
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
-from leaklint.cache.lastrun import CACHE_DIR, RACY_NS, file_name, header, well_formed_finding, write_json
+from leaklint.cache.digest import blake2b
+from leaklint.cache.folder import CACHE_DIR, RACY_NS, file_name, header, well_formed_finding, write_json
 from leaklint.findings import Finding
-from leaklint.analysis.results import Deferred, FileResult, pack_summary
+from leaklint.analysis.results import Deferred, FileResult, pack_summary, project_deps
 
 
 class Cache:
@@ -65,6 +66,17 @@ class Cache:
         if result is None or not _well_formed(result, path):
             return None
         return result
+
+    def usable(self, path: str, digest: str, tag: str, module_set: frozenset) -> Optional[FileResult]:
+        """The stored result for ``path``'s content, if it still holds in this run's project: its
+        imports resolve to the same project modules (the set ``tag`` names) as when it was made."""
+        cached = self.get(path, digest)
+        if cached is None:
+            return None
+        if self.modules_tag(path) != tag and project_deps(cached.imports, module_set) != cached.project_deps:
+            return None
+        self.retag(path, tag)
+        return cached
 
     def modules_tag(self, path: str) -> Optional[str]:
         """The tag of the set of project modules ``path``'s stored dependencies were last checked
@@ -178,3 +190,8 @@ def _well_formed(result: FileResult, path: str) -> bool:
         if f.path != path or not well_formed_finding(f):
             return False
     return all(isinstance(d.condition, tuple) and d.condition for d in result.deferred)
+
+
+def modules_tag(project_modules: Sequence[str]) -> str:
+    """A short digest of the run's set of project modules (sorted)."""
+    return blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()

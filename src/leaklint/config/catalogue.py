@@ -32,10 +32,6 @@ TYPE_CHECKS = {
 }
 
 
-class CatalogueError(ValueError):
-    pass
-
-
 def rules_dir() -> Path:
     """The shipped catalogues: inside the wheel as ``leaklint/_rules``, in a checkout as ``rules/``."""
     from pathlib import Path  # imported here: a run served from the cache reads no catalogue

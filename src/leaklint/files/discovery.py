@@ -1,4 +1,4 @@
-"""Which files to check: walk directories, honour excludes and ``.gitignore``."""
+"""Which files to check: walk directories, honour excludes and ``.gitignore`` (``leaklint.files.gitignore``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from fnmatch import translate
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from leaklint.files.gitignore import GitIgnore, relative_path
 
 
 class DiscoveryError(Exception):
@@ -53,106 +55,6 @@ class Trail:
         self.files[path] = (st.st_size, st.st_mtime_ns, time.time_ns())
 
 
-def _gitignore_regex(pattern: str) -> str:
-    """Translate one gitignore glob (without negation / trailing slash) into a regex."""
-    i, out = 0, []
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "*":
-            if pattern[i : i + 2] == "**":
-                if pattern[i : i + 3] == "**/":
-                    out.append(r"(?:.*/)?")
-                    i += 3
-                    continue
-                out.append(r".*")
-                i += 2
-                continue
-            out.append(r"[^/]*")
-        elif c == "?":
-            out.append(r"[^/]")
-        elif c == "[":
-            j = pattern.find("]", i + 1)
-            if j == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : j].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = j
-        elif c == "\\" and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
-
-
-@dataclass
-class GitIgnore:
-    """The rules of one ``.gitignore``, relative to the folder that holds it."""
-
-    base: str
-    rules: List[Tuple[re.Pattern, bool, bool]]  # (regex, negated, dir_only)
-
-    def __post_init__(self) -> None:
-        # without negations the last matching rule is any matching rule: one regex for folders,
-        # one for files, instead of every rule per entry
-        self._any: Optional[Tuple[Optional[re.Pattern], Optional[re.Pattern]]] = None
-        if not any(negated for _, negated, _ in self.rules):
-            self._any = (_either([r.pattern for r, _, _ in self.rules]),
-                         _either([r.pattern for r, _, dir_only in self.rules if not dir_only]))
-
-    @classmethod
-    def load(cls, directory: str, trail: Optional[Trail] = None) -> Optional["GitIgnore"]:
-        path = os.path.join(directory, ".gitignore")
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                if trail is not None:
-                    trail.file(path, os.fstat(handle.fileno()))
-                lines = handle.read().splitlines()
-        except FileNotFoundError:
-            return None
-        except OSError:  # there, but unreadable: what it would ignore is unknown to a replay
-            if trail is not None:
-                trail.complete = False
-            return None
-        rules = []
-        for line in lines:
-            line = line.rstrip()
-            if not line or line.startswith("#"):
-                continue
-            negated = line.startswith("!")
-            if negated:
-                line = line[1:]
-            dir_only = line.endswith("/")
-            line = line.rstrip("/")
-            if not line:
-                continue
-            anchored = "/" in line
-            line = line.lstrip("/")
-            regex = _gitignore_regex(line)
-            if not anchored:
-                regex = r"(?:.*/)?" + regex
-            rules.append((re.compile(r"^" + regex + r"$"), negated, dir_only))
-        return cls(directory, rules)
-
-    def match(self, path: str, is_dir: bool) -> Optional[bool]:
-        """True ignored, False re-included, None when no rule speaks. ``path`` is absolute."""
-        rel = _relative(path, self.base)
-        if self._any is not None:
-            regex = self._any[0] if is_dir else self._any[1]
-            return True if regex is not None and regex.match(rel) else None
-        verdict = None
-        for regex, negated, dir_only in self.rules:
-            if dir_only and not is_dir:
-                continue
-            if regex.match(rel):
-                verdict = not negated
-        return verdict
-
-
 class _Excluder:
     """The exclude patterns compiled once: a pattern matches an entry's name, its path relative
     to the configuration root or its absolute path; a pattern with ``/`` also excludes
@@ -171,7 +73,7 @@ class _Excluder:
         folder = path[: len(path) - len(name) - 1]
         rel = self._folders.get(folder)
         if rel is None:
-            rel = self._folders[folder] = _relative(folder, self.root)
+            rel = self._folders[folder] = relative_path(folder, self.root)
         return name if rel == "." else f"{rel}/{name}"
 
     def __call__(self, path: str, name: str) -> bool:
@@ -182,17 +84,6 @@ class _Excluder:
         if self.any.match(name) or self.any.match(rel) or self.any.match(path):
             return True
         return self.below is not None and self.below.match(rel) is not None
-
-
-def _either(patterns: Sequence[str]) -> Optional[re.Pattern]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-
-
-def _relative(path: str, base: str) -> str:
-    """``path`` relative to ``base`` (both absolute and normalized), with ``/`` separators."""
-    prefix = base if base.endswith(os.sep) else base + os.sep
-    rel = path[len(prefix):] if path.startswith(prefix) else os.path.relpath(path, base)
-    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
 def _union(patterns: Sequence[str]) -> Optional[re.Pattern]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import difflib
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from dataclasses import replace
+from typing import Any, Dict, Iterable, List, Sequence, Set, Tuple
 
 from leaklint.findings import Edit, Finding, Fix
 from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
 from leaklint.files.source import split_lines
+from leaklint.files.syntax import parse
 
 
 def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:
@@ -34,6 +36,24 @@ def select_fixes(findings: Iterable[Finding], unsafe: bool) -> List[Finding]:
         taken.extend(ranges)
         chosen.append(finding)
     return chosen
+
+
+def without_displaced_fixes(findings: Sequence[Finding]) -> List[Finding]:
+    """``findings`` with the fix taken off those whose fix one ``--fix`` would not apply (it
+    overlaps an earlier fix in the file, or repeats one): what is reported as fixable is what a
+    fix pass changes, one edit per fixable finding, and nothing is changed that was not shown."""
+    by_path: Dict[str, List[Finding]] = {}
+    for finding in findings:
+        if finding.fix is not None:
+            by_path.setdefault(finding.path, []).append(finding)
+    displaced = set()
+    for group in by_path.values():
+        if len(group) > 1:
+            chosen = {id(f) for f in select_fixes(group, unsafe=True)}
+            displaced.update(id(f) for f in group if id(f) not in chosen)
+    if not displaced:
+        return list(findings)
+    return [replace(f, fix=None) if id(f) in displaced else f for f in findings]
 
 
 class Parsed:
@@ -116,12 +136,67 @@ def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
         for module_name, name in imports:
             AddImportsVisitor.add_needed_import(context, module_name, name)
         new_module = AddImportsVisitor(context).transform_module(new_module)
+    if targets:
+        orphaned = _unread_imports(new_module.code) - _unread_imports(parsed.module.code)
+        if orphaned:
+            new_module = _without_imports(new_module, orphaned)
     return new_module.code.replace("\n", "\r") if parsed.cr_only else new_module.code
+
+
+def _unread_imports(code: str) -> Set[str]:
+    """Names bound by an import that no expression of ``code`` reads (a string that spells one,
+    as in ``__all__``, counts as a read)."""
+    try:
+        tree = parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    bound: Set[str] = set()
+    read: Set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".")[0] for a in node.names if a.name != "*")
+        elif isinstance(node, ast.Name):
+            read.add(node.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            read.add(node.value)
+    return bound - read
+
+
+def _without_imports(module: Any, names: Set[str]) -> Any:
+    """``module`` less the import aliases that bind ``names`` (a fix took their last use), and
+    less an import statement left with none."""
+    import libcst as cst
+    from libcst.helpers import get_full_name_for_node
+
+    def binds(alias: "cst.ImportAlias") -> str:
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            return alias.asname.name.value
+        return (get_full_name_for_node(alias.name) or "").split(".")[0]
+
+    def keep(updated: Any) -> Any:
+        if isinstance(updated.names, cst.ImportStar):
+            return updated
+        kept = [a for a in updated.names if binds(a) not in names]
+        if len(kept) == len(updated.names):
+            return updated
+        if not kept:
+            return cst.RemoveFromParent()
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return updated.with_changes(names=kept)
+
+    class Remover(cst.CSTTransformer):
+        def leave_Import(self, original: Any, updated: Any) -> Any:
+            return keep(updated)
+
+        def leave_ImportFrom(self, original: Any, updated: Any) -> Any:
+            return keep(updated)
+
+    return module.visit(Remover())
 
 
 def reparses(text: str) -> bool:
     try:
-        ast.parse(text)
+        parse(text)  # in the newest grammar: the file may be written for a newer Python
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True

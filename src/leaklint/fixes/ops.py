@@ -50,7 +50,18 @@ def _add_keyword(node: cst.CSTNode, args: Tuple[Any, ...]) -> cst.CSTNode:
             multiline = isinstance(last.comma, cst.Comma) and isinstance(
                 last.comma.whitespace_after, cst.ParenthesizedWhitespace)
             if last.comma is cst.MaybeSentinel.DEFAULT or not isinstance(last.comma, cst.Comma):
-                new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                if isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+                    # one argument a line, no trailing comma: the new one goes on a line of its
+                    # own, and the line break before the closing paren moves after it
+                    if len(new_args) >= 2 and isinstance(new_args[-2].comma, cst.Comma):
+                        separator = new_args[-2].comma.whitespace_after
+                    else:
+                        separator = node.whitespace_before_args
+                    new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator),
+                                                     whitespace_after_arg=cst.SimpleWhitespace(""))
+                    new_arg = new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+                else:
+                    new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
                 new_args.append(new_arg)
             else:
                 # keep the trailing comma style of a multi-line call: the new argument takes the

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from leaklint.analysis.file import analyse
+from leaklint.analysis.file import analyse_file
 from leaklint.cache.digest import digest_of
 from leaklint.config.catalogue import Catalogue
 from leaklint.run.analyse import Job, RunResult, resolve_deferred
@@ -28,8 +28,8 @@ class FixOutcome:
 
 def _reanalyse(job: Job, text: str, source: Source, settings, catalogue, run: RunResult) -> List[Finding]:
     raw = text.encode(source.encoding)
-    result = analyse(job.path, job.display, settings, catalogue, job.module, job.is_package,
-                     tuple(run.index.modules) if run.index else (), raw=raw)
+    result = analyse_file(job.path, job.display, settings, catalogue, job.module, job.is_package,
+                          tuple(run.index.modules) if run.index else (), raw=raw)
     return result.findings + (resolve_deferred(run.index, result.deferred) if run.index else [])
 
 
@@ -133,18 +133,18 @@ def _fix_all(jobs: List[Job], by_path: Dict[str, List[Finding]], settings, catal
     passes and re-analyses of one file do not depend on another's); written by the caller."""
     shared = {"by_path": by_path, "settings": settings, "catalogue": catalogue, "run": run,
               "unsafe": options.unsafe_fixes}
-    return dict(_in_workers(_fix_in_worker, jobs, options.jobs, shared, lambda job: (
+    return dict(_in_workers(_fix_in_worker, jobs, options.workers, shared, lambda job: (
         job.display, fix_one(job, by_path[job.display], settings, catalogue, run, options.unsafe_fixes))))
 
 
-def _in_workers(worker: Callable[[Any], Any], items: List[Any], jobs: int, shared: Dict[str, Any],
+def _in_workers(worker: Callable[[Any], Any], items: List[Any], workers: int, shared: Dict[str, Any],
                 here: Callable[[Any], Any]) -> List[Any]:
     """``worker`` over ``items`` in forked processes that share ``shared`` (``here`` does the same
-    in this process): one process per CPU (or ``jobs``), none for a single item. An item whose
+    in this process): ``workers`` processes (0: one per CPU), none for a single item. An item whose
     worker died, or that would not pickle, is done here."""
     import os
 
-    workers = min(jobs if jobs > 0 else (os.cpu_count() or 1), len(items))
+    workers = min(workers if workers > 0 else (os.cpu_count() or 1), len(items))
     if workers <= 1 or not hasattr(os, "fork"):
         return [here(item) for item in items]
     import multiprocessing
@@ -194,7 +194,7 @@ def _unified(path: str, old: str, new: str) -> str:
     return text
 
 
-def attach_edits(findings: List[Finding], run: RunResult, jobs: int = 0) -> List[Finding]:
+def attach_edits(findings: List[Finding], run: RunResult, workers: int = 0) -> List[Finding]:
     """Compute concrete edits for JSON/SARIF output, parsing with libcst only the files that need
     it, once each; in worker processes when there are several."""
     by_path: Dict[str, List[Finding]] = {}
@@ -202,7 +202,7 @@ def attach_edits(findings: List[Finding], run: RunResult, jobs: int = 0) -> List
         if f.fix is not None and not f.fix.edits:  # without its edits yet (they may come from the cache)
             by_path.setdefault(f.path, []).append(f)
     work = list(by_path.items())
-    computed: Dict[str, List[Finding]] = dict(_in_workers(_edits_in_worker, work, jobs, {"run": run},
+    computed: Dict[str, List[Finding]] = dict(_in_workers(_edits_in_worker, work, workers, {"run": run},
                                                           lambda item: (item[0], _edits_of_file(*item, run))))
     edited = {id(old): new for path, olds in by_path.items() for old, new in zip(olds, computed[path])}
     return [edited.get(id(f), f) for f in findings]

@@ -1,30 +1,28 @@
-"""The pipeline: discover -> read and hash -> cache -> analyse in workers -> project index ->
-deferred findings -> fixes -> sorted findings. Output is the formatters' business."""
+"""The analyse step: read and hash each file, take what the per-file cache still vouches for,
+analyse the rest in workers (``leaklint.run.workers``), index the project and resolve the deferred
+findings against it. Returns a ``RunResult``; fixing and reporting are later steps."""
 
 from __future__ import annotations
 
-import gc
 import os
 import stat
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from leaklint.config import registry
 from leaklint.files import source as source_module
-from leaklint.cache.digest import blake2b, digest_of
-from leaklint.cache.lastrun import RACY_NS
+from leaklint.cache.digest import digest_of
+from leaklint.cache.folder import RACY_NS
 from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
+from leaklint.fixes.apply import without_displaced_fixes
 
 if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
     from leaklint.cache.store import Cache
     from leaklint.config.settings import Settings
     from leaklint.analysis.results import FileResult
     from leaklint.semantic.project import ProjectIndex
-
-MIN_FILES_PER_WORKER = 8
 
 
 @dataclass
@@ -60,55 +58,6 @@ class RunResult:
             self.cache.save()
 
 
-# --------------------------------------------------------------------------- worker side
-_WORKER: Dict[str, object] = {}
-
-
-def _init_worker(settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> None:
-    from leaklint.config.catalogue import Catalogue
-
-    _WORKER["settings"] = settings
-    _WORKER["catalogue"] = Catalogue(settings.catalogue_extensions)
-    _WORKER["modules"] = project_modules
-    _WORKER["timings"] = timings
-
-
-def _run_job(job: Job) -> FileResult:
-    from leaklint.analysis.file import analyse
-
-    return analyse(job.path, job.display, _WORKER["settings"], _WORKER["catalogue"],  # type: ignore[arg-type]
-                   job.module, job.is_package, _WORKER["modules"], job.raw,  # type: ignore[arg-type]
-                   timings=bool(_WORKER["timings"]))
-
-
-def _run_chunk(jobs: List[Job]) -> List[FileResult]:
-    with _collect_per_file():
-        return [_collected(_run_job(job)) for job in jobs]
-
-
-@contextmanager
-def _collect_per_file():
-    """Run with the automatic cyclic collector off, collecting once after each file instead.
-
-    ``ast.parse`` allocates tens of thousands of nodes per file; each 700 allocations the
-    collector would scan the young objects and, every so often, every live object of the process:
-    about 40% of the CPU time of an analysis. Trees and models are freed by reference counting
-    (``Model.release``); the collection after each file only catches cycles a rule may create."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _collected(result: FileResult) -> FileResult:
-    gc.collect(0)
-    return result
-
-
-# --------------------------------------------------------------------------- main side
 def read_jobs(jobs: List[Job], cache: Cache) -> Tuple[List[Tuple[Job, Optional[str]]], Dict[str, Tuple[int, int, int]],
                                                      Dict[str, os.stat_result]]:
     """Read each file once in the main process so its content hash can hit the cache; a file
@@ -146,11 +95,13 @@ def _read(job: Job, st: os.stat_result, stats: Dict[str, Tuple[int, int, int]]) 
         stats[job.display] = (st.st_size, st.st_mtime_ns, read_ns)
 
 
-def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cache: bool = True,
-        timings: bool = False) -> RunResult:
+def analyse_jobs(paths_or_jobs: Sequence[Job], settings: Settings, workers: int = 0, use_cache: bool = True,
+                 timings: bool = False) -> RunResult:
     """Analyse the jobs' files (or take them from the cache) and resolve deferred findings."""
-    from leaklint.cache.store import Cache
+    # imported here: a replayed run needs neither the per-file cache nor the project index
+    from leaklint.cache.store import Cache, modules_tag
     from leaklint.semantic.project import ProjectIndex
+    from leaklint.run.workers import analyse_in_workers  # imported here: a replayed run starts no worker
 
     t_start = time.perf_counter()
     phase: Dict[str, float] = {}
@@ -173,9 +124,8 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
     tag = modules_tag(project_modules)
     hits = 0
     for job, digest in hashed:
-        cached = cache.get(job.display, digest) if digest else None
-        if cached is not None and (cache.modules_tag(job.display) == tag or _deps_still_valid(cached, module_set)):
-            cache.retag(job.display, tag)
+        cached = cache.usable(job.display, digest, tag, module_set) if digest else None
+        if cached is not None:
             hits += 1
             results[job.display] = cached
             if job.display in stats:
@@ -190,7 +140,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
             todo.append(job)
 
     t1 = time.perf_counter()
-    for result in _analyse_all(todo, settings, project_modules, jobs, timings):
+    for result in analyse_in_workers(todo, settings, project_modules, workers, timings):
         results[result.path] = result
         cache.put(result, stats.get(result.path), tag)
         if timings:
@@ -212,6 +162,7 @@ def run(paths_or_jobs: Sequence[Job], settings: Settings, jobs: int = 0, use_cac
 
     cache.prune({j.display for j in work})
     cache.save()
+    findings = without_displaced_fixes(findings)
     findings.sort(key=lambda f: f.sort_key)
     phase["total"] = time.perf_counter() - t_start
     return RunResult(
@@ -284,80 +235,3 @@ def _resolver(kind: str) -> Optional[Callable[..., Any]]:
         _RESOLVERS[kind] = next((cls.resolvers[kind] for cls in classes  # type: ignore[attr-defined]
                                  if kind in cls.resolvers), None)  # type: ignore[attr-defined]
     return _RESOLVERS[kind]
-
-
-def modules_tag(project_modules: Sequence[str]) -> str:
-    """A short digest of the run's set of project modules (sorted)."""
-    return blake2b("\n".join(project_modules).encode("utf-8", "surrogateescape"), digest_size=8).hexdigest()
-
-
-def _deps_still_valid(cached: FileResult, module_set: frozenset) -> bool:
-    """A cached result stays valid while its imports resolve to the same project modules: its
-    deferred checks (and what it took for external) depend on that."""
-    from leaklint.analysis.results import project_deps
-
-    return project_deps(cached.imports, module_set) == cached.project_deps
-
-
-def _analyse_all(todo: List[Job], settings: Settings, project_modules: Tuple[str, ...],
-                 jobs: int, timings: bool):
-    if not todo:
-        return  # a warm run: loading the catalogues for nothing would cost a tenth of it
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1)
-    workers = min(workers, max(1, len(todo) // MIN_FILES_PER_WORKER))
-    if workers <= 1 or len(todo) <= 1:
-        _init_worker(settings, project_modules, timings)
-        for job in todo:
-            with _collect_per_file():
-                result = _collected(_run_job(job))
-            yield result
-        return
-    # chunks keep inter-process traffic low; sorted by size so the big files start first
-    todo = sorted(todo, key=lambda j: -len(j.raw or b""))
-    chunk_count = workers * 8
-    chunks = [todo[i::chunk_count] for i in range(chunk_count)]
-    chunks = [c for c in chunks if c]
-    pending = list(chunks)
-    # imported here: a warm run, or a run on a handful of files, never starts a process pool
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(settings, project_modules, timings)) as pool:
-            futures = [(chunk, pool.submit(_run_chunk, chunk)) for chunk in chunks]
-            for chunk, future in futures:
-                try:
-                    batch = future.result()
-                except BrokenProcessPool:
-                    break
-                pending.remove(chunk)
-                yield from batch
-    except BrokenProcessPool:
-        pass
-    # files whose worker died: run each alone so one bad file costs only its own results
-    for chunk in pending:
-        for job in chunk:
-            yield _isolated(job, settings, project_modules, timings)
-
-
-def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], timings: bool) -> FileResult:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    from leaklint.analysis.results import FileResult
-
-    ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    try:
-        with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(settings, project_modules, timings)) as pool:
-            # analysing one file waits on no peer and always ends: a timeout would only cut a large file short
-            return pool.submit(_run_job, job).result()  # noqa: LL101
-    except BrokenProcessPool:
-        result = FileResult(job.display, cacheable=False)
-        result.findings.append(Finding(job.display, 1, 1, 1, 1, "LL002",
-                                       "internal error: the worker process analysing this file died"))
-        return result

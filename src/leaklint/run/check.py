@@ -1,4 +1,6 @@
-"""What ``leaklint check`` does, from parsed options to an exit status."""
+"""``leaklint check``, from parsed options to an exit status: settings, then the steps of
+``leaklint.run``: replay the last run if nothing changed (``replay``), else find the files
+(``leaklint.files``) and analyse them (``analyse``), fix (``fix``), report (``report``)."""
 
 from __future__ import annotations
 
@@ -6,28 +8,20 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
-
-import click
+from typing import Dict, List, Optional
 
 from leaklint.config import registry
 from leaklint.config.settings import TARGET_VERSIONS, ConfigError, Settings, load_settings, validate_code
-from leaklint.cache.lastrun import LastRun, Replay
 from leaklint.files.discovery import DiscoveryError, Trail, discover, module_name_for
-from leaklint.run.analyse import Job, RunResult, run
-from leaklint.findings import SAFE, Finding
+from leaklint.findings import Finding
+from leaklint.run.analyse import Job, analyse_jobs
+from leaklint.run.fix import fix
+from leaklint.run.replay import Record
+from leaklint.run.report import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FILE_DIAGNOSTICS, Report, error,
+                                 exit_status, only_new_findings, print_timings, report, report_fixed_stdin,
+                                 write_baseline)
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FILE_DIAGNOSTICS = ("LL001", "LL002", "LL003")  # about files and fixes, not code
-MAX_FIX_PASSES = 4
-
-
-@dataclass(frozen=True)
-class Report:
-    """One more report of a run: ``--report FORMAT:FILE``."""
-
-    output_format: str
-    path: str
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "CheckOptions", "Report", "make_jobs", "run_check"]
 
 
 @dataclass
@@ -43,53 +37,20 @@ class CheckOptions:
     fix_read_only: bool = False
     fix_only: bool = False  # fix, and report only files and fixes that failed
     github_level: Optional[str] = None  # None: as configured
-    reports: List[Report] = field(default_factory=list)
+    reports: List[Report] = field(default_factory=list)  # ``--report FORMAT:FILE``
     diff: bool = False
     exit_zero: bool = False
     statistics: bool = False
     timings: bool = False
     config_path: Optional[str] = None
     use_cache: bool = True
-    jobs: int = 0
+    workers: int = 0  # worker processes (``--jobs``); 0: one per CPU
     quiet: bool = False
     stdin_filename: Optional[str] = None
     baseline: Optional[str] = None
     write_baseline: Optional[str] = None
     diff_only: Optional[str] = None
     target_version: Optional[str] = None
-
-
-def render_fix_only(problems: str, fixed: int, left: int, held_back: int) -> str:
-    """``--fix-only``'s text: the problems (files not read, fixes not written) as rendered, one
-    line of summary, and how many more fixes ``--unsafe-fixes`` would apply."""
-    from leaklint.report.text import unsafe_hint
-
-    noun = "finding" if left == 1 else "findings"
-    summary = f"Fixed {fixed}; {left} {noun} left, reported by `leaklint check`." if left else f"Fixed {fixed}."
-    hint = unsafe_hint(held_back, fixing=True)
-    return problems + summary + "\n" + (hint + "\n" if hint else "")
-
-
-def _held_back(findings: List[Finding], options: CheckOptions) -> int:
-    """How many findings have a fix that only ``--unsafe-fixes`` would apply."""
-    if options.unsafe_fixes:
-        return 0
-    return sum(1 for f in findings if f.fix is not None and f.fix.safety != SAFE)
-
-
-def _write_report(path: str, report: str) -> Optional[str]:
-    """Write one report; the error to print when it cannot be written."""
-    try:
-        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
-            handle.write(report)
-    except OSError as exc:
-        return f"{path}: cannot write: {exc.strerror}"
-    return None
-
-
-def _error(message: str) -> int:
-    click.echo(f"leaklint: error: {message}", err=True)
-    return EXIT_ERROR
 
 
 def resolve_settings(options: CheckOptions) -> Settings:
@@ -159,187 +120,65 @@ def unreadable_folders(trail: Trail) -> List[Finding]:
     return out
 
 
-def _recorded_jobs(replay: Replay) -> Optional[List[Job]]:
-    """The jobs of a recorded run, each with its stat now; ``None`` when a file cannot be stat'ed
-    (its folder's mtime says it is still there: a race, left to a full discovery)."""
-    jobs = []
-    for path, display, module, is_package in replay.jobs:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        jobs.append(Job(path=path, display=display, module=module, is_package=is_package, stat=st))
-    return jobs
-
-
-def only_new_findings(options: CheckOptions) -> Optional[Callable[[List[Finding]], List[Finding]]]:
-    """``--baseline`` and ``--diff-only`` narrow the report to what is new; internal errors always show."""
-    steps: List[Callable[[List[Finding]], List[Finding]]] = []
-    if options.baseline:
-        from leaklint.baseline import load_baseline, new_findings
-
-        recorded = load_baseline(options.baseline)
-        steps.append(lambda fs: new_findings(fs, recorded, options.baseline))
-    if options.diff_only:
-        from leaklint.files.gitdiff import changed_lines
-
-        changed = changed_lines(options.diff_only)
-        steps.append(lambda fs: [f for f in fs if f.code == "LL002" or changed.contains(f.path, f.line)])
-    if not steps:
-        return None
-
-    def narrow(findings: List[Finding]) -> List[Finding]:
-        for step in steps:
-            findings = step(findings)
-        return findings
-    return narrow
-
-
 def run_check(options: CheckOptions) -> int:
     try:
         settings = resolve_settings(options)
     except ConfigError as exc:
-        return _error(str(exc))
+        return error(str(exc))
     narrow = None
-    if options.baseline or options.diff_only:  # imported only when asked for
-        from leaklint.baseline import BaselineError
+    if options.baseline or options.diff_only:
+        from leaklint.baseline import BaselineError  # imported only when asked for
         from leaklint.files.gitdiff import GitDiffError
 
         try:
             narrow = only_new_findings(options)
         except (BaselineError, GitDiffError) as exc:
-            return _error(str(exc))
+            return error(str(exc))
     clock = time.perf_counter
     t_discover = clock()
     stdin_mode = "-" in options.paths
     use_cache = options.use_cache and not stdin_mode
-    last_run = key = None
-    if use_cache:
-        last_run = LastRun(settings.root, settings.fingerprint())
-        key = LastRun.key([os.getcwd(), settings.root, options.paths, settings.exclude, settings.extend_exclude])
-    # fixing needs every file's results and the project index: never a replay, nor a record
     fixing = options.fix or options.diff
-    replay = last_run.replay(key) if last_run is not None and key and not fixing else None
+    record = Record.open(settings, options.paths, use_cache, fixing)
     jobs: List[Job] = []
     trail = Trail()
-    if replay is not None and replay.complete:
+    result = record.replayed(t_discover)
+    if result is not None:
         phases = {"discover": 0.0}
-        result = RunResult(findings=replay.findings, files=replay.count, results={}, cache_hits=replay.count,
-                           reused=True, digests=replay.digests, timings={"replay": clock() - t_discover})
     else:
         # the same files as the record's when only some of their contents changed
-        known = _recorded_jobs(replay) if replay is not None else None
+        known = record.recorded_jobs()
         if known is None:
-            replay = None
             try:
                 jobs = make_jobs(options, settings, trail)
             except DiscoveryError as exc:
-                return _error(str(exc))
+                return error(str(exc))
         else:
             jobs = known
         phases = {"discover": clock() - t_discover}
-        result = run(jobs, settings, jobs=options.jobs, use_cache=use_cache, timings=options.timings)
+        result = analyse_jobs(jobs, settings, workers=options.workers, use_cache=use_cache, timings=options.timings)
     if options.write_baseline:
-        from leaklint.baseline import write_baseline
+        return write_baseline(result.findings, options.write_baseline, result.internal_errors)
 
-        try:
-            count = write_baseline(result.findings, options.write_baseline)
-        except OSError as exc:
-            return _error(f"{options.write_baseline}: cannot write: {exc.strerror}")
-        click.echo(f"leaklint: recorded {count} findings in {options.write_baseline}", err=True)
-        return EXIT_ERROR if result.internal_errors else EXIT_CLEAN
-    findings = result.findings
-    fixed_count = 0
-    diff_text = ""
-    wants_edits = bool({options.output_format, *(r.output_format for r in options.reports)} & {"json", "sarif"})
     t_fixes = clock()
-    if options.fix or options.diff:
-        from leaklint.fixes.session import fix_files
-
-        outcome = fix_files(result, jobs, settings, options, write=options.fix and not options.diff and not stdin_mode)
-        findings = outcome.findings
-        fixed_count = outcome.fixed
-        diff_text = outcome.diff
-        if stdin_mode and options.fix and not options.diff:
-            sys.stdout.write(outcome.stdin_text if outcome.stdin_text is not None else "")
-            problems = [f for f in findings if f.code in ("LL002", "LL003")]
-            for f in problems:  # stdout holds the source: say on stderr what went wrong
-                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
-            if any(f.code == "LL002" for f in problems):
-                return EXIT_ERROR
-            return EXIT_CLEAN if not findings or options.exit_zero else EXIT_FINDINGS
-    elif wants_edits and any(f.fix is not None and not f.fix.edits for f in findings):
-        from leaklint.fixes.session import attach_edits
-
-        findings = attach_edits(findings, result, options.jobs)
-        if result.reused and replay is not None and last_run is not None:
-            last_run.update(replay, findings)  # the edits are kept for the next replay ...
-        else:
-            result.remember_edits(findings)  # ... and for the next run over the same contents
+    fixed = fix(result, jobs, settings, options, record, stdin_mode)
+    if fixed.stdin_text is not None:
+        return report_fixed_stdin(fixed, options)
     phases["fixes"] = clock() - t_fixes
-    if last_run is not None and key and not fixing and not result.reused and result.confirmed:
-        checked = [(j.path, j.display, j.module, j.is_package, j.stat.st_size, j.stat.st_mtime_ns)
-                   for j in jobs if j.stat is not None]
-        if len(checked) == len(jobs):
-            if replay is not None:
-                last_run.save_again(replay, checked, findings, result.digests)
-            elif trail.complete:
-                last_run.save(key, trail.folders, trail.files, checked, findings, result.digests)
+    record.save(result, jobs, trail, fixed.findings, fixing)
+
+    findings = fixed.findings
     if trail.unreadable and settings.is_enabled("LL001"):
         findings = sorted(findings + unreadable_folders(trail), key=lambda f: f.sort_key)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
-    left = held_back = 0
-    if options.fix_only:  # the fixer of a pair of hooks: the checker reports what is left
-        left = sum(1 for f in findings if f.code not in FILE_DIAGNOSTICS)
-        held_back = _held_back(findings, options)
-        findings = [f for f in findings if f.code in FILE_DIAGNOSTICS]
     t_output = clock()
-    from leaklint.report import formatter
-
-    def render(output_format: str, quiet: bool = options.quiet) -> str:
-        return formatter(output_format)(
-            findings, statistics=options.statistics, quiet=quiet, fixed=fixed_count,
-            unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
-            root=settings.root if settings.config_path else os.getcwd(),
-        )
-
-    if options.diff:
-        report = diff_text
-        for f in findings:
-            if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
-                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
-        from leaklint.report.text import unsafe_hint
-
-        hint = unsafe_hint(_held_back(findings, options), fixing=True)
-        if hint:
-            click.echo(f"leaklint: {hint}", err=True)
-    else:
-        if options.fix_only and options.output_format == "text" and not options.quiet:
-            report = render_fix_only(render("text", quiet=True), fixed_count, left, held_back)
-        else:
-            report = render(options.output_format)
-    if options.output_file:
-        problem = _write_report(options.output_file, report)
-        if problem:
-            return _error(problem)
-    elif report:
-        sys.stdout.write(report)
-    for extra in options.reports:  # the same findings, in more formats, from this one run
-        problem = _write_report(extra.path, render(extra.output_format))
-        if problem:
-            return _error(problem)
+    status = report(findings, fixed, settings, options)
+    if status != EXIT_CLEAN:
+        return status
     phases["output"] = clock() - t_output
     if options.timings:
-        for name, seconds in {"discover": phases["discover"], **result.timings, "fixes": phases["fixes"],
-                              "output": phases["output"]}.items():
-            click.echo(f"timing: {name:<18} {seconds * 1000:9.1f} ms", err=True)
-        reused = "; the findings of the last identical run reused" if result.reused else ""
-        click.echo(f"timing: files {result.files}, cache hits {result.cache_hits}{reused}", err=True)
-    if result.internal_errors or any(f.code == "LL002" for f in findings):
-        return EXIT_ERROR
-    if options.diff:
-        return EXIT_FINDINGS if diff_text and not options.exit_zero else EXIT_CLEAN
-    if findings and not options.exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+        print_timings(phases, result)
+    if options.fix_only:  # the fixer of a pair of hooks: the findings left are the checker's
+        findings = [f for f in findings if f.code in FILE_DIAGNOSTICS]
+    return exit_status(findings, fixed, result, options)
