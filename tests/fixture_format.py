@@ -2,6 +2,8 @@
 
 - ``# error: LL101`` at the end of a line: that line must be reported with LL101 (several codes:
   ``# error: LL101, LL104``; a column: ``# error: LL101:12``). Lines without it must not be.
+  A quoted fragment after a code pins part of the message: ``# error: LL101 "requests.get"``
+  (the fragment holds no double quote).
 - Header comments before the first statement:
   ``# select: LL1`` which codes the fixture checks (default: the code its file or folder name
   starts with); ``# config: <TOML line>`` lines form a ``[tool.leaklint]`` table for this fixture;
@@ -19,7 +21,9 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ERROR_RE = re.compile(r"#\s*error:\s*(?P<items>LL\d+(?::\d+)?(?:\s*,\s*LL\d+(?::\d+)?)*)")
+_ITEM = r'LL\d+(?::\d+)?(?:\s+"[^"]*")?'
+ERROR_RE = re.compile(rf"#\s*error:\s*(?P<items>{_ITEM}(?:\s*,\s*{_ITEM})*)")
+ITEM_RE = re.compile(r'(?P<code>LL\d+)(?::(?P<column>\d+))?(?:\s+"(?P<fragment>[^"]*)")?')
 CODE_PREFIX_RE = re.compile(r"^(LL\d+)")
 
 
@@ -29,6 +33,7 @@ class Expectation:
     line: int
     code: str
     column: Optional[int] = None
+    fragment: Optional[str] = None
 
 
 @dataclass
@@ -46,9 +51,10 @@ class Fixture:
                 match = ERROR_RE.search(line)
                 if not match:
                     continue
-                for item in re.split(r"\s*,\s*", match.group("items")):
-                    code, _, col = item.partition(":")
-                    out.append(Expectation(str(path), lineno, code, int(col) if col else None))
+                for item in ITEM_RE.finditer(match.group("items")):
+                    col = item.group("column")
+                    out.append(Expectation(str(path), lineno, item.group("code"), int(col) if col else None,
+                                           item.group("fragment")))
         return out
 
 

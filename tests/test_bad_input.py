@@ -178,7 +178,7 @@ def test_thousand_deep_expressions(expression):
     found = check_with_neighbour("deep.py", f"import requests\nx = {expression}\nrequests.get(1)\n".encode())
     # the parser may refuse some shapes (a clear LL001), otherwise the hazard after it is found
     assert found == ["deep.py:3:1: LL101 [*unsafe] `requests.get` has no timeout: it can wait forever on "
-                     "a peer that never answers"] or (len(found) == 1 and "LL001" in found[0])
+                     "a peer that never answers; pass `timeout=`"] or (len(found) == 1 and "LL001" in found[0])
 
 
 def test_thousand_nested_parentheses_give_a_diagnostic():
@@ -257,7 +257,7 @@ def test_directory_named_like_a_python_file():
     Path("x.py/inner.py").write_text(HAZARD, encoding="utf-8")
     found = check_with_neighbour("other.py", b"x = 1\n")
     assert found == [os.path.join("x.py", "inner.py") + ":5:12: LL101 [*unsafe] `requests.get` has no "
-                     "timeout: it can wait forever on a peer that never answers"]
+                     "timeout: it can wait forever on a peer that never answers; pass `timeout=`"]
     named = run("x.py")
     assert named.exit_code == 1 and len(lines(named)) == 1
 

@@ -556,11 +556,12 @@ def test_a_replay_keeps_the_edits_it_computed(monkeypatch):
 
 def test_no_edits_for_a_file_changed_since_it_was_analysed():
     from leaklint.run.analyse import RunResult
-    from leaklint.findings import Finding, Fix
+    from leaklint.findings import Finding, Fix, Safety
+    from leaklint.fixes.ops import AddKeyword
     from leaklint.fixes.session import attach_edits
 
     Path("svc.py").write_text(HAZARD, encoding="utf-8")
-    fix = Fix("add a timeout", "unsafe", (("add_keyword", (5, 11, 5, 28), "timeout", "10"),))
+    fix = Fix("add a timeout", Safety.UNSAFE, (AddKeyword((5, 11, 5, 28), "timeout", "10"),))
     finding = Finding("svc.py", 5, 12, 5, 29, "LL101", "no timeout", fix, "f")
     assert attach_edits([finding], RunResult([finding], 1, {}))[0].fix.edits  # the content analysed
     stale = RunResult([finding], 1, {}, digests={"svc.py": "0" * 32})

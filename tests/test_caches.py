@@ -38,7 +38,7 @@ def test_catalogue_sections_and_options_share_the_family_table() -> None:
     found = check_source(IN_HOUSE, select=["LL3"], config_lines=config)
     assert sorted(codes(found)) == ["LL301", "LL302"]
     fix = next(f for f in found if f.code == "LL302").fix
-    assert fix is not None and fix.ops[0][2:] == ("size", "512")
+    assert fix is not None and (fix.ops[0].keyword, fix.ops[0].value) == ("size", "512")
 
 
 def test_without_the_extension_nothing_is_known() -> None:

@@ -41,7 +41,7 @@ def test_findings_exit_1_and_flake8_style_line():
     result = run("check", "bad.py")
     assert result.exit_code == 1
     assert finding_lines(result.stdout) == [
-        "bad.py:5:12: LL101 [*unsafe] `requests.get` has no timeout: it can wait forever on a peer that never answers"
+        "bad.py:5:12: LL101 [*unsafe] `requests.get` has no timeout: it can wait forever on a peer that never answers; pass `timeout=`"
     ]
     # fixable means fixed by `--fix` as the command stands: this fix needs --unsafe-fixes too
     assert "Found 1 finding (0 fixable)." in result.stdout
@@ -144,7 +144,7 @@ def test_github_format():
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "::error file=bad.py,line=5,col=12,endLine=5,endColumn=29,title=leaklint LL101::LL101 "
-        "`requests.get` has no timeout: it can wait forever on a peer that never answers"
+        "`requests.get` has no timeout: it can wait forever on a peer that never answers; pass `timeout=`"
     ]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import pytest
 
-from leaklint.checks import all_rules
-from leaklint.checks.base import DOC_SECTIONS
+from leaklint.checks import all_rules, checker_classes
+from leaklint.checks.base import DOC_SECTIONS, OPTIONAL_SECTIONS
 from leaklint.cli import check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,10 @@ def test_generated_docs_are_up_to_date():
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_rule_doc_has_the_sections_in_order(rule):
-    assert rule.sections() == list(DOC_SECTIONS), rule.code
-    for section in DOC_SECTIONS:
+    sections = rule.sections()
+    assert sections == [s for s in DOC_SECTIONS if s in sections], rule.code
+    assert not [s for s in DOC_SECTIONS if s not in sections and s not in OPTIONAL_SECTIONS], rule.code
+    for section in sections:
         body = rule.doc.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
         assert body.strip(), f"{rule.code}: section {section!r} is empty"
 
@@ -67,3 +69,51 @@ def test_relative_links_lead_to_files_that_exist(page):
                if "://" not in t and not t.startswith("#")]
     missing = [t for t in targets if not ((ROOT / page).parent / t).exists()]
     assert not missing, f"{page} links to {missing}"
+
+
+def _code_block(rule, section):
+    body = rule.doc.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    if "```python\n" not in body:
+        return None
+    return body.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+RULES_WITH_EXAMPLES = [r for r in all_rules() if r.family != "core"]
+
+
+@pytest.mark.parametrize("rule", RULES_WITH_EXAMPLES, ids=lambda r: r.code)
+def test_rule_example_reports_the_rule(rule):
+    from helpers import check_source
+
+    example = _code_block(rule, "Example")
+    assert example is not None, f"{rule.code}: the Example section has no python block"
+    assert rule.code in [f.code for f in check_source(example, select=[rule.code])]
+
+
+@pytest.mark.parametrize("rule", RULES_WITH_EXAMPLES, ids=lambda r: r.code)
+def test_rule_use_instead_reports_nothing(rule):
+    from helpers import check_source
+
+    instead = _code_block(rule, "Use instead")
+    assert instead is not None, f"{rule.code}: the Use instead section has no python block"
+    assert [f"{f.code} {f.message}" for f in check_source(instead)] == []
+
+
+def _toml_value(value):
+    import json
+
+    return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+
+
+@pytest.mark.parametrize("family", [c for c in checker_classes()], ids=lambda c: c.family)
+def test_every_declared_option_is_documented_with_its_default(family):
+    import re
+
+    sections = "\n".join(r.doc.split("## Options", 1)[1].split("\n## ", 1)[0] for r in family.rules)
+    for name, option in family.declared_options().items():
+        pattern = rf"`(?:\[tool\.leaklint\.[\w-]+\] )?{re.escape(name)}`(?: \(default `(?P<default>[^`]*)`\))?"
+        found = list(re.finditer(pattern, sections))
+        assert found, f"{family.family}: option {name!r} is in no rule's Options section"
+        for match in found:
+            if match.group("default") is not None:
+                assert match.group("default") == _toml_value(option.default), (family.family, name)

@@ -200,8 +200,9 @@ def test_added_import_uses_the_file_newline(newline):
 ])
 def test_remove_statement_names_lines_compound_and_small_statements(text, rng, expected):
     from leaklint.fixes.apply import apply_ops
+    from leaklint.fixes.ops import RemoveStatement
 
-    assert apply_ops(text, [("remove_statement", rng)]) == expected
+    assert apply_ops(text, [RemoveStatement(rng)]) == expected
 
 
 def test_fix_only_reports_a_read_only_file_and_fails():

@@ -37,6 +37,9 @@ def test_fixture_findings(fixture: Fixture) -> None:
         if exp.column is not None:
             cols = [f.column for f in result.findings if (f.path, f.line, f.code) == (exp.path, exp.line, exp.code)]
             assert exp.column in cols, f"{exp.path}:{exp.line} {exp.code}: column {exp.column} not in {cols}"
+        if exp.fragment is not None:
+            texts = [f.message for f in result.findings if (f.path, f.line, f.code) == (exp.path, exp.line, exp.code)]
+            assert any(exp.fragment in t for t in texts), f"{exp.path}:{exp.line} {exp.code}: {exp.fragment!r} not in {texts}"
     for f in result.findings:
         assert f.message and f.line >= 1 and f.column >= 1
         assert (f.end_line, f.end_column) >= (f.line, f.column)
@@ -60,6 +63,22 @@ def test_fixture_fix(fixture: Fixture) -> None:
     again = analyse_file(str(path), str(path), settings, Catalogue(settings.catalogue_extensions), raw=new.encode())
     _, applied_again, _ = fix_text(new, again.findings, unsafe=fixture.fix_unsafe)
     assert not applied_again, [f.code for f in applied_again]
+
+
+def test_every_rule_pins_a_message_fragment() -> None:
+    from leaklint.checks import all_rules
+
+    pinned = {e.code for fixture in ALL for e in fixture.expectations() if e.fragment}
+    missing = [r.code for r in all_rules() if r.family != "core" and r.code not in pinned]
+    assert not missing, f"no fixture pins a message fragment of {missing}"
+
+
+def test_fragments_are_read_from_expectations(tmp_path) -> None:
+    path = tmp_path / "LL999_x.py"
+    path.write_text('f()  # error: LL101:5 "pass `timeout=`", LL104\n', encoding="utf-8")
+    (exp_a, exp_b) = Fixture("LL999_x.py", [path], ["LL"]).expectations()
+    assert (exp_a.code, exp_a.column, exp_a.fragment) == ("LL101", 5, "pass `timeout=`")
+    assert (exp_b.code, exp_b.column, exp_b.fragment) == ("LL104", None, None)
 
 
 def test_every_rule_has_a_fixture() -> None:

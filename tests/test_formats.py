@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from leaklint.cli import main
-from leaklint.findings import Edit, Finding, Fix
+from leaklint.findings import Edit, Finding, Fix, Safety
+from leaklint.fixes.ops import AddKeyword
 from leaklint.report import github, json_format, sarif, text
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,7 +35,7 @@ def sarif_validator():
 
 
 def tricky_findings():
-    fix = Fix("Add `timeout=10`", "unsafe", (("add_keyword", (5, 11, 5, 28), "timeout", "10"),),
+    fix = Fix("Add `timeout=10`", Safety.UNSAFE, (AddKeyword((5, 11, 5, 28), "timeout", "10"),),
               (Edit(5, 28, 5, 28, ", timeout=10"),))
     return [
         Finding("dir, with: odd/ü x.py", 5, 12, 5, 29, "LL101", "100% sure\r\nsecond line", fix, "abcd"),

@@ -25,7 +25,6 @@ from helpers import settings_for  # noqa: E402
 from leaklint.run.analyse import Job, analyse_jobs  # noqa: E402
 from leaklint.findings import Finding  # noqa: E402
 from leaklint.fixes.apply import fix_text, reparses  # noqa: E402
-from leaklint.fixes.ops import op_range  # noqa: E402
 from leaklint.fixes.session import fix_files  # noqa: E402
 from leaklint.run.check import CheckOptions  # noqa: E402
 from leaklint.files.source import decode, split_lines  # noqa: E402
@@ -150,7 +149,7 @@ def _assert_same_ast_outside_fix_sites(old: str, new: str, applied: Sequence[Fin
     adds_imports = False
     for f in applied:
         for op in f.fix.ops:
-            rng = op_range(op)
+            rng = op.range
             if rng is None:
                 adds_imports = True
             else:

@@ -37,7 +37,7 @@ def test_aliases_sessions_and_self_attributes_resolve():
     assert model.call_target(calls["fetch(url)"]) == "requests.get"
     assert model.call_target(calls["s.get(url)"]) == "requests.Session.get"
     assert model.call_target(calls["REQUESTS.labels(url)"]) == "pkg.metrics.REQUESTS.labels"
-    assert model.is_project_name(model.receiver_qualname(calls["REQUESTS.labels(url)"]))
+    assert model.is_project_name(model.qualname(calls["REQUESTS.labels(url)"].func.value))
 
 
 def test_relative_imports_in_a_package_init():

@@ -61,7 +61,7 @@ def registry_source() -> str:
     ]
     for cls in checker_classes():
         lines.append(f"    {cls.family!r}: {{")
-        for name, opt in cls.options.items():
+        for name, opt in cls.declared_options().items():
             lines.append(f"        {name!r}: ({opt.type!r}, {opt.default!r}),")
         lines.append("    },")
     lines += ["}", "", "# deferred-finding kind -> (module, checker class) whose ``resolvers`` decide it",

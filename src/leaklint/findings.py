@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Tuple
+from enum import Enum
+from typing import Optional, Tuple
 
-SAFE = "safe"
-UNSAFE = "unsafe"
+from leaklint.fixes.ops import FixOp, op_from_list, op_to_list
+
+
+class Safety(str, Enum):
+    """Whether ``--fix`` applies a fix (safe) or only ``--fix --unsafe-fixes`` does."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -38,15 +48,15 @@ class Fix:
     """
 
     description: str
-    safety: str
-    ops: Tuple[Tuple[Any, ...], ...]
+    safety: Safety
+    ops: Tuple[FixOp, ...]
     edits: Tuple[Edit, ...] = ()
 
     def to_dict(self) -> dict:
         return {
             "description": self.description,
-            "safety": self.safety,
-            "ops": [list(op) for op in self.ops],
+            "safety": self.safety.value,
+            "ops": [op_to_list(op) for op in self.ops],
             "edits": [e.to_dict() for e in self.edits],
         }
 
@@ -54,16 +64,10 @@ class Fix:
     def from_dict(cls, data: dict) -> "Fix":
         return cls(
             description=data["description"],
-            safety=data["safety"],
-            ops=tuple(_tuplify(op) for op in data["ops"]),
+            safety=Safety(data["safety"]),
+            ops=tuple(op_from_list(op) for op in data["ops"]),
             edits=tuple(Edit(**e) for e in data.get("edits", ())),
         )
-
-
-def _tuplify(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(_tuplify(v) for v in value)
-    return value
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sys
 from typing import Dict
 
 from leaklint import __version__
-from leaklint.findings import Finding
+from leaklint.findings import Finding, Safety
 
 CACHE_DIR = ".leaklint_cache"
 FORMAT = 3
@@ -68,4 +68,4 @@ def well_formed_finding(f: Finding) -> bool:
         return False
     if not all(isinstance(v, str) for v in (f.path, f.code, f.message, f.fingerprint)):
         return False
-    return f.fix is None or (isinstance(f.fix.safety, str) and isinstance(f.fix.ops, tuple))
+    return f.fix is None or (isinstance(f.fix.safety, Safety) and isinstance(f.fix.ops, tuple))

@@ -25,6 +25,7 @@ CODES = (
     'LL402',
     'LL403',
     'LL404',
+    'LL405',
 )
 
 NAMES = {
@@ -48,6 +49,7 @@ NAMES = {
     'LL402': 'client-per-iteration',
     'LL403': 'unbounded-queue',
     'LL404': 'retry-without-backoff',
+    'LL405': 'executor-per-call',
 }
 
 # family -> option -> (type, default)

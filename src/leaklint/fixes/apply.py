@@ -4,56 +4,14 @@ from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Any, Dict, List, Sequence, Set, Tuple
 
-from leaklint.findings import Edit, Finding, Fix
-from leaklint.fixes.ops import IMPORT_OP, NODE_OPS, FixError, op_range
 from leaklint.files.source import split_lines
 from leaklint.files.syntax import parse
-
-
-def _ranges_overlap(a: Tuple[int, int, int, int], b: Tuple[int, int, int, int]) -> bool:
-    return not ((a[2], a[3]) <= (b[0], b[1]) or (b[2], b[3]) <= (a[0], a[1]))
-
-
-def select_fixes(findings: Iterable[Finding], unsafe: bool) -> List[Finding]:
-    """The fixable findings to apply, without overlaps (the first in source order wins)."""
-    chosen: List[Finding] = []
-    taken: List[Tuple[int, int, int, int]] = []
-    seen_ops = set()
-    for finding in sorted(findings, key=lambda f: f.sort_key):
-        fix = finding.fix
-        if fix is None or (fix.safety != "safe" and not unsafe):
-            continue
-        ranges = [r for r in (op_range(op) for op in fix.ops) if r is not None]
-        key = tuple(fix.ops)
-        if key in seen_ops:
-            continue  # two findings proposing the same change
-        if any(_ranges_overlap(r, t) for r in ranges for t in taken):
-            continue
-        seen_ops.add(key)
-        taken.extend(ranges)
-        chosen.append(finding)
-    return chosen
-
-
-def without_displaced_fixes(findings: Sequence[Finding]) -> List[Finding]:
-    """``findings`` with the fix taken off those whose fix one ``--fix`` would not apply (it
-    overlaps an earlier fix in the file, or repeats one): what is reported as fixable is what a
-    fix pass changes, one edit per fixable finding, and nothing is changed that was not shown."""
-    by_path: Dict[str, List[Finding]] = {}
-    for finding in findings:
-        if finding.fix is not None:
-            by_path.setdefault(finding.path, []).append(finding)
-    displaced = set()
-    for group in by_path.values():
-        if len(group) > 1:
-            chosen = {id(f) for f in select_fixes(group, unsafe=True)}
-            displaced.update(id(f) for f in group if id(f) not in chosen)
-    if not displaced:
-        return list(findings)
-    return [replace(f, fix=None) if id(f) in displaced else f for f in findings]
+from leaklint.findings import Edit, Finding, Fix
+from leaklint.fixes.ops import AddImport, FixOp, NodeOp
+from leaklint.fixes.select import select_fixes
+from leaklint.fixes.transforms import FixError
 
 
 class Parsed:
@@ -73,21 +31,23 @@ class Parsed:
         self.module = wrapper.module
 
 
-def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
+def apply_ops(text: "str | Parsed", ops: Sequence[FixOp]) -> str:
     """Apply non-overlapping operations to ``text`` in one libcst pass. Raises on failure."""
     import libcst as cst
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
 
-    targets: Dict[Tuple[int, int, int, int], List[Tuple[Any, ...]]] = {}
+    from leaklint.fixes.transforms import TRANSFORMS
+
+    targets: Dict[Tuple[int, int, int, int], List[NodeOp]] = {}
     imports = []
     for op in ops:
-        if op[0] == IMPORT_OP:
-            imports.append((op[1], op[2] or None))
-        elif op[0] in NODE_OPS:
-            targets.setdefault(tuple(op[1]), []).append(op)
+        if isinstance(op, AddImport):
+            imports.append((op.module, op.name or None))
+        elif type(op) in TRANSFORMS:
+            targets.setdefault(tuple(op.range), []).append(op)
         else:
-            raise FixError(f"unknown fix operation {op[0]!r}")
+            raise FixError(f"unknown fix operation {op!r}")
     parsed = text if isinstance(text, Parsed) else Parsed(text)
     positions = parsed.positions
     lines = [(key[0], key[2]) for key in targets]
@@ -120,17 +80,17 @@ def apply_ops(text: "str | Parsed", ops: Sequence[Tuple[Any, ...]]) -> str:
                 return updated
             result = updated
             for op in ops_here:
-                node_types, func = NODE_OPS[op[0]]
+                node_types, transform = TRANSFORMS[type(op)]
                 if not isinstance(original, node_types) or id(op) in applied:
                     continue
-                result = func(result, tuple(op[2:]))
+                result = transform(result, op)
                 applied.add(id(op))
             return result
 
     new_module = parsed.module.visit(Transformer()) if targets else parsed.module
     missing = [op for ops_list in targets.values() for op in ops_list if id(op) not in applied]
     if missing:
-        raise FixError(f"no node at {missing[0][1]} for {missing[0][0]}")
+        raise FixError(f"no node at {missing[0].range} for {missing[0].kind}")
     if imports:
         context = CodemodContext()
         for module_name, name in imports:
@@ -208,7 +168,8 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
     chosen = select_fixes(findings, unsafe)
     if not chosen:
         return text, [], []
-    all_ops = [op for f in chosen for op in f.fix.ops]  # type: ignore[union-attr]
+    ops_of = {id(f): f.fix.ops for f in chosen if f.fix is not None}  # every chosen finding has one
+    all_ops = [op for f in chosen for op in ops_of[id(f)]]
     try:
         new = apply_ops(text, all_ops)
         if reparses(new):
@@ -220,7 +181,7 @@ def fix_text(text: str, findings: Sequence[Finding], unsafe: bool) -> Tuple[str,
     current = text
     for finding in chosen:
         try:
-            candidate = apply_ops(current, finding.fix.ops)  # type: ignore[union-attr]
+            candidate = apply_ops(current, ops_of[id(finding)])
         except Exception as exc:
             # one line: the reason becomes a finding's message (libcst's errors span several)
             first = next((line for line in str(exc).splitlines() if line.strip()), "")

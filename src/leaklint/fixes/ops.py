@@ -1,137 +1,95 @@
-"""Fix operations. A rule describes a fix as a tuple ``(kind, *args)``; each kind below turns the
-libcst node found at a source range into its replacement. Ranges are ``(line, col, end_line,
-end_col)`` with 1-based lines and 0-based character columns, exactly as libcst's
-``PositionProvider`` (and ``FileContext.node_range``) give them.
+"""Fix operations: what a rule asks to change, as small frozen values (no libcst here; see
+``leaklint.fixes.transforms`` for how each one rewrites the tree).
 
-Kinds:
-- ``("add_keyword", range, keyword, value_code)``: add ``keyword=value`` to the call at ``range``
-  (or replace the value when the keyword is present).
-- ``("replace", range, code)``: replace the expression at ``range`` by ``code``.
-- ``("replace_statement", range, code)``: replace the simple or compound statement at ``range``
-  by the statements in ``code`` (indented to fit).
-- ``("remove_statement", range)``: remove the statement at ``range`` (a line, a compound
-  statement, or one of several ``;``-separated statements).
-- ``("add_import", module, name)``: ``from module import name``, or ``import module`` when
-  ``name`` is empty; added once, next to the other imports.
+Ranges are ``(line, col, end_line, end_col)`` with 1-based lines and 0-based character columns,
+exactly as libcst's ``PositionProvider`` (and ``FileContext.node_range``) give them. A fix's
+operations are stored in the cache and shown in JSON as ``[kind, *fields]`` lists.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple, Union
-
-import libcst as cst
+from dataclasses import astuple, dataclass
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type, Union
 
 Range = Tuple[int, int, int, int]
-NodeOp = Callable[[cst.CSTNode, Tuple[Any, ...]], Union[cst.CSTNode, cst.RemovalSentinel, cst.FlattenSentinel]]
 
 
-def _add_keyword(node: cst.CSTNode, args: Tuple[Any, ...]) -> cst.CSTNode:
-    keyword, value_code = args
-    if not isinstance(node, cst.Call):
-        raise FixError("add_keyword target is not a call")
-    value = cst.parse_expression(value_code)
-    new_args = list(node.args)
-    for i, arg in enumerate(new_args):
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            new_args[i] = arg.with_changes(value=value)
-            return node.with_changes(args=new_args)
-    new_arg = cst.Arg(value=value, keyword=cst.Name(keyword),
-                      equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                            whitespace_after=cst.SimpleWhitespace("")))
-    # keyword arguments go before ``**kwargs`` only when no ``**`` comes earlier
-    insert_at = len(new_args)
-    for i, arg in enumerate(new_args):
-        if arg.star == "**":
-            insert_at = i
-            break
-    if new_args:
-        if insert_at == len(new_args):
-            last = new_args[-1]
-            multiline = isinstance(last.comma, cst.Comma) and isinstance(
-                last.comma.whitespace_after, cst.ParenthesizedWhitespace)
-            if last.comma is cst.MaybeSentinel.DEFAULT or not isinstance(last.comma, cst.Comma):
-                if isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
-                    # one argument a line, no trailing comma: the new one goes on a line of its
-                    # own, and the line break before the closing paren moves after it
-                    if len(new_args) >= 2 and isinstance(new_args[-2].comma, cst.Comma):
-                        separator = new_args[-2].comma.whitespace_after
-                    else:
-                        separator = node.whitespace_before_args
-                    new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator),
-                                                     whitespace_after_arg=cst.SimpleWhitespace(""))
-                    new_arg = new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg)
-                else:
-                    new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                new_args.append(new_arg)
-            else:
-                # keep the trailing comma style of a multi-line call: the new argument takes the
-                # last comma (whose whitespace leads to the closing paren), the old last argument
-                # takes the separator used between arguments
-                new_arg = new_arg.with_changes(comma=last.comma)
-                if len(new_args) >= 2 and isinstance(new_args[-2].comma, cst.Comma):
-                    separator = new_args[-2].comma.whitespace_after
-                else:
-                    separator = node.whitespace_before_args
-                new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=separator))
-                if not multiline:
-                    new_args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                    new_arg = new_arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-                new_args.append(new_arg)
-        else:
-            new_args.insert(insert_at, new_arg.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
-    else:
-        new_args.append(new_arg)
-    return node.with_changes(args=new_args)
+@dataclass(frozen=True)
+class AddKeyword:
+    """Add ``keyword=value`` to the call at ``range`` (or replace the value when present)."""
+
+    kind: ClassVar[str] = "add_keyword"
+    range: Range
+    keyword: str
+    value: str
 
 
-def _replace(node: cst.CSTNode, args: Tuple[Any, ...]) -> cst.CSTNode:
-    (code,) = args
-    new = cst.parse_expression(code)
-    if hasattr(node, "lpar") and hasattr(new, "lpar"):
-        new = new.with_changes(lpar=node.lpar, rpar=node.rpar)  # type: ignore[attr-defined]
-    return new
+@dataclass(frozen=True)
+class Replace:
+    """Replace the expression at ``range`` by ``code``."""
+
+    kind: ClassVar[str] = "replace"
+    range: Range
+    code: str
 
 
-def _replace_statement(node: cst.CSTNode, args: Tuple[Any, ...]) -> Union[cst.CSTNode, cst.FlattenSentinel]:
-    (code,) = args
-    module = cst.parse_module(code)
-    body = list(module.body)
-    if not body:
-        return cst.RemovalSentinel.REMOVE  # type: ignore[return-value]
-    leading = getattr(node, "leading_lines", None)
-    if leading is not None and hasattr(body[0], "leading_lines"):
-        body[0] = body[0].with_changes(leading_lines=leading)
-    if len(body) == 1:
-        return body[0]
-    return cst.FlattenSentinel(body)
+@dataclass(frozen=True)
+class ReplaceStatement:
+    """Replace the simple or compound statement at ``range`` by the statements in ``code``."""
+
+    kind: ClassVar[str] = "replace_statement"
+    range: Range
+    code: str
 
 
-def _remove_statement(node: cst.CSTNode, args: Tuple[Any, ...]) -> cst.RemovalSentinel:
-    return cst.RemovalSentinel.REMOVE
+@dataclass(frozen=True)
+class RemoveStatement:
+    """Remove the statement at ``range`` (a line, a compound statement, or one of several
+    ``;``-separated statements)."""
+
+    kind: ClassVar[str] = "remove_statement"
+    range: Range
 
 
-class FixError(Exception):
-    pass
+@dataclass(frozen=True)
+class AddImport:
+    """``from module import name``, or ``import module`` when ``name`` is empty; added once."""
+
+    kind: ClassVar[str] = "add_import"
+    module: str
+    name: str = ""
+    range: ClassVar[Optional[Range]] = None
 
 
-# kind -> (libcst node types the range may name, operation)
-NODE_OPS: Dict[str, Tuple[Tuple[type, ...], NodeOp]] = {
-    "add_keyword": ((cst.Call,), _add_keyword),
-    "replace": ((cst.BaseExpression,), _replace),
-    "replace_statement": ((cst.SimpleStatementLine, cst.BaseCompoundStatement), _replace_statement),
-    # a small statement too: `a(); b()` names each by its own range
-    "remove_statement": ((cst.SimpleStatementLine, cst.BaseCompoundStatement, cst.BaseSmallStatement),
-                         _remove_statement),
-}
-IMPORT_OP = "add_import"
+FixOp = Union[AddKeyword, Replace, ReplaceStatement, RemoveStatement, AddImport]
+NodeOp = Union[AddKeyword, Replace, ReplaceStatement, RemoveStatement]
+KINDS: Dict[str, Type[Any]] = {cls.kind: cls for cls in (AddKeyword, Replace, ReplaceStatement, RemoveStatement, AddImport)}
 
 
-def register(kind: str, node_types: Tuple[type, ...], op: NodeOp) -> None:
-    """Let a family add an operation kind."""
-    NODE_OPS[kind] = (node_types, op)
+def op_to_list(op: FixOp) -> List[Any]:
+    return [op.kind, *(list(v) if isinstance(v, tuple) else v for v in astuple(op))]
 
 
-def op_range(op: Tuple[Any, ...]) -> Optional[Range]:
-    if op[0] == IMPORT_OP:
+def op_from_list(data: Sequence[Any]) -> FixOp:
+    cls = KINDS.get(data[0]) if data else None
+    if cls is None:
+        raise ValueError(f"unknown fix operation {data[0] if data else None!r}")
+    fields = [tuple(v) if isinstance(v, list) else v for v in data[1:]]
+    return cls(*fields)
+
+
+def import_from_statement(statement: str) -> Optional[AddImport]:
+    """The operation adding a configured import: ``"from a import b"`` -> ``AddImport("a", "b")``,
+    ``"import a"`` -> ``AddImport("a")``; ``None`` for anything else (blank, relative, several)."""
+    import ast
+
+    try:
+        body = ast.parse(statement.strip()).body
+    except (SyntaxError, ValueError):
         return None
-    return tuple(op[1])  # type: ignore[return-value]
+    node = body[0] if len(body) == 1 else None
+    if isinstance(node, ast.ImportFrom) and node.module and len(node.names) == 1 and not node.level:
+        return AddImport(node.module, node.names[0].name)
+    if isinstance(node, ast.Import) and len(node.names) == 1:
+        return AddImport(node.names[0].name)
+    return None

@@ -10,7 +10,7 @@ from leaklint.analysis.file import analyse_file
 from leaklint.cache.digest import digest_of
 from leaklint.config.catalogue import Catalogue
 from leaklint.run.analyse import Job, RunResult, resolve_deferred
-from leaklint.findings import Finding
+from leaklint.findings import Finding, Safety
 from leaklint.fixes.apply import Parsed, fix_text, with_edits
 from leaklint.fixes.writer import WriteError, write_atomic
 from leaklint.files.source import Source, SourceError, decode, split_lines
@@ -81,7 +81,7 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
     diffs: List[str] = []
     fixed_total = 0
     stdin_text = None
-    to_fix = [job for job in jobs if any(f.fix is not None and (f.fix.safety == "safe" or options.unsafe_fixes)
+    to_fix = [job for job in jobs if any(f.fix is not None and (f.fix.safety is Safety.SAFE or options.unsafe_fixes)
                                          for f in by_path.get(job.display, []))]
     computed = _fix_all(to_fix, by_path, settings, catalogue, run, options)
     for job in jobs:

@@ -18,7 +18,7 @@ def render(findings: Sequence[Finding], **_: object) -> str:
         fix = None
         if f.fix is not None:
             fix = {
-                "safety": f.fix.safety,
+                "safety": f.fix.safety.value,
                 "description": f.fix.description,
                 "edits": [e.to_dict() for e in f.fix.edits],
             }

@@ -63,7 +63,7 @@ def render(findings: Sequence[Finding], *, root: str = ".", **_: object) -> str:
             result["partialFingerprints"] = {"leaklint/v1": f.fingerprint}
         if f.fix is not None and f.fix.edits:
             result["fixes"] = [{
-                "description": {"text": f"{f.fix.description} ({f.fix.safety})"},
+                "description": {"text": f"{f.fix.description} ({f.fix.safety.value})"},
                 "artifactChanges": [{
                     "artifactLocation": {"uri": _uri(f.path, root), "uriBaseId": "%SRCROOT%"},
                     "replacements": [{

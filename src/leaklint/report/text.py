@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
-from leaklint.findings import SAFE, Finding
+from leaklint.findings import Finding, Safety
 
 DOC_HINT = "`leaklint rule CODE` explains a rule: what it finds, why it hurts, how to fix it."
 
@@ -17,7 +17,7 @@ def render(findings: Sequence[Finding], *, statistics: bool = False, quiet: bool
     one thing: this command's options fix it under ``--fix`` (``fixing``: this command fixes it);
     ``[*unsafe]``: only ``--unsafe-fixes`` would."""
     def applies(f: Finding) -> bool:
-        return f.fix is not None and (unsafe_fixes or f.fix.safety == SAFE)
+        return f.fix is not None and (unsafe_fixes or f.fix.safety is Safety.SAFE)
 
     def held_back(f: Finding) -> bool:
         return f.fix is not None and not applies(f)

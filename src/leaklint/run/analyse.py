@@ -16,7 +16,7 @@ from leaklint.cache.digest import digest_of
 from leaklint.cache.folder import RACY_NS
 from leaklint.files.discovery import module_name_for
 from leaklint.findings import Finding
-from leaklint.fixes.apply import without_displaced_fixes
+from leaklint.fixes.select import without_displaced_fixes
 
 if TYPE_CHECKING:  # the rest is imported when a run is not the last one again
     from leaklint.cache.store import Cache

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 import click
 
-from leaklint.findings import SAFE, Finding
+from leaklint.findings import Finding, Safety
 from leaklint.report import formatter
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ def _held_back(findings: List[Finding], options: CheckOptions) -> int:
     """How many findings have a fix that only ``--unsafe-fixes`` would apply."""
     if options.unsafe_fixes:
         return 0
-    return sum(1 for f in findings if f.fix is not None and f.fix.safety != SAFE)
+    return sum(1 for f in findings if f.fix is not None and f.fix.safety is not Safety.SAFE)
 
 
 def _write_report(path: str, text: str) -> Optional[str]:

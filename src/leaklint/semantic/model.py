@@ -13,25 +13,41 @@ import ast
 import builtins
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
+from enum import Enum
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-SCOPE_NODES = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
-               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class BindingKind(str, Enum):
+    """How a name got its value (a ``str`` enum: ``binding.kind == "param"`` reads naturally)."""
+
+    IMPORT = "import"
+    ASSIGN = "assign"
+    AUGASSIGN = "augassign"
+    WALRUS = "walrus"
+    PARAM = "param"
+    DEF = "def"
+    CLASS = "class"
+    WITH = "with"
+    FOR = "for"
+    EXCEPT = "except"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
 class Binding:
     """One place where a name gets a value.
 
-    ``kind`` is one of: import, assign, augassign, annassign, walrus, param, def, class, with,
-    for, except, global. ``value`` is the bound expression where there is one (for ``with`` the
+    ``kind`` says how (``BindingKind``). ``value`` is the bound expression where there is one (for ``with`` the
     context expression, for ``import`` nothing: ``target`` holds the imported qualified name).
     """
 
     name: str
-    kind: str
+    kind: BindingKind
     node: ast.AST
     value: Optional[ast.AST] = None
     target: Optional[str] = None
@@ -63,8 +79,19 @@ class Scope:
         return self.node if isinstance(self.node, FUNCTION_NODES) else None
 
 
+def positional_params(func: ast.AST) -> List[ast.arg]:
+    """A function's parameters that a positional argument can fill, in order."""
+    args: ast.arguments = getattr(func, "args")
+    return list(args.posonlyargs) + list(args.args)
+
+
+def named_params(func: ast.AST) -> List[ast.arg]:
+    """A function's parameters that have a name at the call site (no ``*args``/``**kwargs``)."""
+    return positional_params(func) + list(getattr(func, "args").kwonlyargs)
+
+
 def _params(args: ast.arguments) -> List[ast.arg]:
-    out = list(getattr(args, "posonlyargs", [])) + list(args.args)
+    out = list(args.posonlyargs) + list(args.args)
     if args.vararg:
         out.append(args.vararg)
     out.extend(args.kwonlyargs)
@@ -205,6 +232,14 @@ class Model:
     def enclosing_class(self, func: ast.AST) -> Optional[ast.ClassDef]:
         parent = self.parents.get(id(func))
         return parent if isinstance(parent, ast.ClassDef) else None
+
+    def call_names(self, last_names: FrozenSet[str]) -> FrozenSet[str]:
+        """The names a call to one of these (the last parts of qualified names) may be spelled with
+        in this file: ``last_names`` plus the aliases imports bind them to (``from urllib3.util
+        import Retry as R``). The cheap filter a rule applies before resolving a call."""
+        aliases = {alias.asname for node_type in (ast.Import, ast.ImportFrom) for node in self.nodes.get(node_type, ())
+                   for alias in node.names if alias.asname and alias.name.rsplit(".", 1)[-1] in last_names}
+        return last_names | frozenset(aliases) if aliases else last_names
 
     def params(self, func: ast.AST) -> List[ast.arg]:
         return _params(func.args)  # type: ignore[attr-defined]
@@ -405,14 +440,6 @@ class Model:
                 return f"{owner}.{func.attr}"
         return None
 
-    def receiver_qualname(self, call: ast.Call) -> Optional[str]:
-        """For ``x.method()`` where ``x`` names a module-level object (possibly imported from
-        another project module): the qualified name of ``x``."""
-        func = call.func
-        if isinstance(func, ast.Attribute):
-            return self.qualname(func.value)
-        return None
-
 
 # ---------------------------------------------------------------------- binders
 def _new_scope(model: Model, node: ast.AST, scope: Scope, kind: str, name: str = "") -> Scope:
@@ -431,22 +458,22 @@ def _bind(scope: Scope, model: Model, binding: Binding) -> None:
 
 
 def _bind_function(model: Model, node: ast.AST, scope: Scope) -> Scope:
-    _bind(scope, model, Binding(node.name, "def", node))  # type: ignore[attr-defined]
+    _bind(scope, model, Binding(node.name, BindingKind.DEF, node))  # type: ignore[attr-defined]
     inner = _new_scope(model, node, scope, "function", node.name)  # type: ignore[attr-defined]
     for arg in _params(node.args):  # type: ignore[attr-defined]
-        _bind(inner, model, Binding(arg.arg, "param", arg))
+        _bind(inner, model, Binding(arg.arg, BindingKind.PARAM, arg))
     return inner
 
 
 def _bind_lambda(model: Model, node: ast.Lambda, scope: Scope) -> Scope:
     inner = _new_scope(model, node, scope, "lambda")
     for arg in _params(node.args):
-        _bind(inner, model, Binding(arg.arg, "param", arg))
+        _bind(inner, model, Binding(arg.arg, BindingKind.PARAM, arg))
     return inner
 
 
 def _bind_class(model: Model, node: ast.ClassDef, scope: Scope) -> Scope:
-    _bind(scope, model, Binding(node.name, "class", node))
+    _bind(scope, model, Binding(node.name, BindingKind.CLASS, node))
     return _new_scope(model, node, scope, "class", node.name)
 
 
@@ -454,12 +481,12 @@ def _bind_comprehension(model: Model, node: ast.AST, scope: Scope) -> Scope:
     inner = _new_scope(model, node, scope, "comprehension")
     for gen in node.generators:  # type: ignore[attr-defined]
         for name in _target_names(gen.target):
-            _bind(inner, model, Binding(name.id, "for", gen, gen.iter))
+            _bind(inner, model, Binding(name.id, BindingKind.FOR, gen, gen.iter))
     return inner
 
 
 def _bind_targets(model: Model, scope: Scope, target: ast.AST, value: Optional[ast.AST],
-                  stmt: ast.AST, kind: str) -> None:
+                  stmt: ast.AST, kind: BindingKind) -> None:
     if isinstance(target, ast.Name):
         _bind(scope, model, Binding(target.id, kind, stmt, value))
     elif isinstance(target, (ast.Tuple, ast.List)):
@@ -479,7 +506,7 @@ def _bind_targets(model: Model, scope: Scope, target: ast.AST, value: Optional[a
 
 
 def _bind_attribute(model: Model, scope: Scope, target: ast.Attribute, value: Optional[ast.AST],
-                    stmt: ast.AST, kind: str) -> None:
+                    stmt: ast.AST, kind: BindingKind) -> None:
     """``self.x = value`` inside a method: an attribute binding on the class."""
     if scope.kind != "function":
         return
@@ -513,18 +540,18 @@ def _target_names(target: ast.AST) -> List[ast.Name]:
 
 def _bind_assign(model: Model, node: ast.Assign, scope: Scope) -> Scope:
     for target in node.targets:
-        _bind_targets(model, scope, target, node.value, node, "assign")
+        _bind_targets(model, scope, target, node.value, node, BindingKind.ASSIGN)
     return scope
 
 
 def _bind_annassign(model: Model, node: ast.AnnAssign, scope: Scope) -> Scope:
     if node.value is not None or isinstance(node.target, ast.Attribute):
-        _bind_targets(model, scope, node.target, node.value, node, "assign")
+        _bind_targets(model, scope, node.target, node.value, node, BindingKind.ASSIGN)
     return scope
 
 
 def _bind_augassign(model: Model, node: ast.AugAssign, scope: Scope) -> Scope:
-    _bind_targets(model, scope, node.target, node, node, "augassign")
+    _bind_targets(model, scope, node.target, node, node, BindingKind.AUGASSIGN)
     return scope
 
 
@@ -533,26 +560,26 @@ def _bind_namedexpr(model: Model, node: ast.NamedExpr, scope: Scope) -> Scope:
     target_scope = scope
     while target_scope.kind == "comprehension" and target_scope.parent is not None:
         target_scope = target_scope.parent
-    _bind(target_scope, model, Binding(node.target.id, "walrus", node, node.value))
+    _bind(target_scope, model, Binding(node.target.id, BindingKind.WALRUS, node, node.value))
     return scope
 
 
 def _bind_for(model: Model, node: ast.AST, scope: Scope) -> Scope:
     for name in _target_names(node.target):  # type: ignore[attr-defined]
-        _bind(scope, model, Binding(name.id, "for", node, None))
+        _bind(scope, model, Binding(name.id, BindingKind.FOR, node, None))
     return scope
 
 
 def _bind_with(model: Model, node: ast.AST, scope: Scope) -> Scope:
     for item in node.items:  # type: ignore[attr-defined]
         if item.optional_vars is not None:
-            _bind_targets(model, scope, item.optional_vars, item.context_expr, node, "with")
+            _bind_targets(model, scope, item.optional_vars, item.context_expr, node, BindingKind.WITH)
     return scope
 
 
 def _bind_except(model: Model, node: ast.ExceptHandler, scope: Scope) -> Scope:
     if node.name:
-        _bind(scope, model, Binding(node.name, "except", node, None))
+        _bind(scope, model, Binding(node.name, BindingKind.EXCEPT, node, None))
     return scope
 
 
@@ -572,10 +599,10 @@ def _resolve_relative(model: Model, module: Optional[str], level: int) -> str:
 def _bind_import(model: Model, node: ast.Import, scope: Scope) -> Scope:
     for alias in node.names:
         if alias.asname:
-            _bind(scope, model, Binding(alias.asname, "import", node, target=alias.name))
+            _bind(scope, model, Binding(alias.asname, BindingKind.IMPORT, node, target=alias.name))
         else:
             top = alias.name.split(".", 1)[0]
-            _bind(scope, model, Binding(top, "import", node, target=top))
+            _bind(scope, model, Binding(top, BindingKind.IMPORT, node, target=top))
     return scope
 
 
@@ -586,7 +613,7 @@ def _bind_importfrom(model: Model, node: ast.ImportFrom, scope: Scope) -> Scope:
             continue
         name = alias.asname or alias.name
         target = f"{module}.{alias.name}" if module else alias.name
-        _bind(scope, model, Binding(name, "import", node, target=target))
+        _bind(scope, model, Binding(name, BindingKind.IMPORT, node, target=target))
     return scope
 
 

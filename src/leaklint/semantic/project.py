@@ -8,7 +8,7 @@ and a qualified name; the resolver reads the index, following re-exports
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 from leaklint.analysis.results import unpack_summary
 
@@ -75,9 +75,3 @@ class ProjectIndex:
             target = facts["alias"] + (f".{tail}" if tail else "")
             return self.resolve_alias(target, _depth + 1)
         return qualname
-
-    def symbols(self) -> Iterable[Tuple[str, Dict[str, Any]]]:
-        for module in list(self.modules):
-            summary = self.summary(module)
-            for name, facts in summary.items():
-                yield f"{module}.{name}", facts

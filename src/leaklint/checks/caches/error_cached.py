@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import (
     LOCAL_KINDS, Knowledge, Memo, calls_out, enclosing_handler, guarded_block, is_dict_creation, last_name,
     matches, response_call, checks_status, same, transient_caught, walk_body,
 )
-from leaklint.findings import UNSAFE, Fix
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import RemoveStatement
 
 LL301 = Rule(
     code="LL301",
     name="error-result-cached",
     family="caches",
     summary="A cache stores a failure (a fallback after a caught error, or an unchecked HTTP response) as if it were a result.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 Negative caching of transient failures, in three shapes:
@@ -59,6 +63,13 @@ blip never happens. With `lru_cache` there is no TTL at all: the error is served
 
 ## Example
 ```python
+from functools import lru_cache
+
+import requests
+from requests import RequestException
+
+_profiles = {}
+
 @lru_cache(maxsize=1024)
 def can_access(user_id, doc_id):
     try:
@@ -71,7 +82,7 @@ def profile(user_id):
     if user_id in _profiles:
         return _profiles[user_id]
     try:
-        _profiles[user_id] = fetch_profile(user_id)
+        _profiles[user_id] = requests.get(f"https://profiles/{user_id}", timeout=5).json()
     except RequestException:
         _profiles[user_id] = None
     return _profiles[user_id]
@@ -82,6 +93,8 @@ Cache only successful, authoritative answers; let transient errors propagate pas
 handle them in the caller (which is not memoized):
 
 ```python
+from functools import lru_cache
+
 @lru_cache(maxsize=1024)
 def _check(user_id, doc_id):
     return acl_client.check(user_id, doc_id)
@@ -119,12 +132,16 @@ design decision.
 - `[tool.leaklint.caches.exceptions]`, `.responses`, `.memoizers`, `.cache-types`,
   `.cache-objects`, `.local-modules`: teach leaklint in-house exceptions, HTTP clients, caches
   and modules that never leave the machine (in the same table as the options).
+
+## Parity
+No peer rule: ruff B019 and pylint W1518 report memoizers on methods (LL303 here), none reports a
+failure cached as a result.
+
+## References
+- https://docs.python.org/3/library/functools.html#functools.lru_cache
+- https://cachetools.readthedocs.io/en/stable/
 """,
 )
-
-VALUE_POSITION = {"setex": 2, "psetex": 2}
-TTL_POSITION = {"setex": 1, "psetex": 1}
-
 
 @dataclass
 class Store:
@@ -152,17 +169,19 @@ def store_of_call(node: ast.Call, known: Knowledge) -> Optional[Store]:
     if any(isinstance(a, ast.Starred) for a in node.args):
         return None
     args = node.args
-    value_at = VALUE_POSITION.get(func.attr, 1)
+    positions = known.store_positions.get(func.attr, {})
+    value_at = positions.get("value-position", 1)
+    ttl_at = positions.get("ttl-position")
     key = args[0] if args else None
     value = args[value_at] if len(args) > value_at else None
-    ttl = args[TTL_POSITION[func.attr]] if func.attr in TTL_POSITION and len(args) > 1 else None
+    ttl = args[ttl_at] if ttl_at is not None and len(args) > ttl_at else None
     return Store(node, func.value, key, value, func.attr, ttl)
 
 
 class ErrorCached:
     """LL301 for one file."""
 
-    def __init__(self, ctx: Any, known: Knowledge) -> None:
+    def __init__(self, ctx: FileContext, known: Knowledge) -> None:
         self.ctx = ctx
         self.model = ctx.model
         self.known = known
@@ -189,7 +208,7 @@ class ErrorCached:
                 self.reported.add(id(node))
                 self.ctx.report("LL301", node,
                                 f"`{name}` is memoized by `{memo.short}` and returns a fallback when `{caught}` "
-                                "is caught: the failure is cached and served as the answer until evicted")
+                                "is caught: the failure is cached and served as the answer until evicted; raise instead of returning a fallback")
             elif isinstance(node, ast.Return) and node.value is not None:
                 request = response_call(node.value, self.model, self.known)
                 if request is None or id(request) in self.reported or checks_status(function, request, self.known):
@@ -197,7 +216,8 @@ class ErrorCached:
                 self.reported.add(id(request))
                 self.ctx.report("LL301", request,
                                 f"`{name}` is memoized by `{memo.short}` and returns this HTTP response without "
-                                "a status check: an error response is cached like a good one")
+                                "a status check: an error response is cached like a good one; "
+                                "check the status before returning")
 
     def _swallows(self, handler: ast.ExceptHandler, function: ast.AST) -> bool:
         """Whether the handler ends the call with a value instead of an exception."""
@@ -269,7 +289,7 @@ class ErrorCached:
                 self.reported.add(id(request))
                 self.ctx.report("LL301", request,
                                 f"this HTTP response is stored in `{self._text(store.cache)}` without a status "
-                                "check: an error response is cached like a good one")
+                                "check: an error response is cached like a good one; check the status before caching")
             return
         if isinstance(value, ast.Name):
             self._fallback_from_handler(store, value, function)
@@ -292,7 +312,7 @@ class ErrorCached:
             self.reported.add(id(handler))
             self.ctx.report("LL301", handler,
                             f"the fallback set here is then stored in `{self._text(store.cache)}`: "
-                            "the failure is cached and served as the answer")
+                            "the failure is cached and served as the answer; store only successful results")
 
     def end(self) -> None:
         for key, stores in self.handler_stores.items():
@@ -304,7 +324,7 @@ class ErrorCached:
             names = ", ".join(sorted({f"`{self._text(s.cache)}`" for s in stores}))
             self.ctx.report("LL301", handler,
                             f"this handler stores into the cache {names}: the failure is cached and served "
-                            "as the answer until it is evicted or expires", fix)
+                            "as the answer until it is evicted or expires; store only successful results", fix)
 
     # ------------------------------------------------------------------ helpers
     def _text(self, expr: ast.AST) -> str:
@@ -390,7 +410,7 @@ class ErrorCached:
         entry = self.known.cache_types.get(self._cache_type(store.cache) or "", {})
         keyword = entry.get("ttl-keyword")
         for kw in store.node.keywords:
-            if kw.arg is not None and kw.arg in (keyword, "ttl", "timeout", "ex", "expire"):
+            if kw.arg is not None and (kw.arg == keyword or kw.arg in self.known.ttl_keywords):
                 return kw.value
         position = entry.get("ttl-position")
         if position is not None and len(store.node.args) > position:
@@ -455,10 +475,10 @@ class ErrorCached:
             twins = [o for o in self._success_stores(store, function) if o.key is not None and same(o.key, store.key)]
             if not twins:
                 return None
-            ops.append(("remove_statement", self.ctx.node_range(statement)))
+            ops.append(RemoveStatement(self.ctx.node_range(statement)))
         if not ops:
             return None
-        return Fix("Do not cache the failure: remove the store from the handler", UNSAFE, tuple(ops))
+        return Fix("Do not cache the failure: remove the store from the handler", Safety.UNSAFE, tuple(ops))
 
 
 def _number(node: ast.AST) -> Optional[float]:

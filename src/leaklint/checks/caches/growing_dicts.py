@@ -5,10 +5,13 @@ caller's argument, from which nothing is ever removed. The rule's documentation 
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from leaklint.checks.caches.knowledge import DICT_FACTORIES, Knowledge, is_dict_creation, last_name, matches, same
 from leaklint.checks.caches.unbounded import bounded_annotation, is_static
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 DICT_FACTORY_NAMES = frozenset(q.rsplit(".", 1)[-1] for q in DICT_FACTORIES)
 
@@ -24,7 +27,7 @@ READS = frozenset({"get", "keys", "values", "items", "copy", "__contains__", "__
 class GrowingDicts:
     """LL302 for hand-made dict caches, in one file."""
 
-    def __init__(self, ctx: Any, known: Knowledge) -> None:
+    def __init__(self, ctx: FileContext, known: Knowledge) -> None:
         self.ctx = ctx
         self.model = ctx.model
         self.known = known
@@ -129,7 +132,7 @@ class GrowingDicts:
                 continue
             self.ctx.report("LL302", created,
                             f"`{name}` is a cache filled by `{getattr(function, 'name', 'function')}` and nothing "
-                            "ever removes an entry: it keeps every distinct key for the life of the process")
+                            "ever removes an entry: it keeps every distinct key for the life of the process; bound it (an LRU) or evict entries")
             return
 
     def _bounded_key(self, key: ast.AST, depth: int = 0) -> bool:
@@ -149,7 +152,7 @@ class GrowingDicts:
             for binding in self.model.bindings_at(node):
                 if binding.kind == "param" and not self._bounded_parameter(binding):
                     return False
-                if binding.kind in ("assign", "annassign", "walrus") and binding.value is not None \
+                if binding.kind in ("assign", "walrus") and binding.value is not None \
                         and not self._bounded_key(binding.value, depth + 1):
                     return False
         return True

@@ -54,6 +54,8 @@ class Knowledge:
         self.bounded_annotations: Dict[str, str] = section("bounded-annotations")
         self.local_modules: FrozenSet[str] = frozenset(section("local-modules"))
         self.local_methods: FrozenSet[str] = frozenset(section("local-methods"))
+        self.ttl_keywords: FrozenSet[str] = frozenset(k for k, on in section("ttl-keywords").items() if on)
+        self.store_positions: Dict[str, Dict[str, int]] = section("store-positions")
 
 
 _LOADED: List[Tuple[Any, Knowledge]] = []

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.caches.knowledge import Knowledge, Memo, is_dict_creation
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, RemoveStatement, Replace, ReplaceStatement
+from leaklint.semantic.model import named_params
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL302 = Rule(
     code="LL302",
     name="unbounded-cache",
     family="caches",
     summary="A cache that never evicts is keyed by unbounded arguments: it grows for the life of the process.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 - `functools.lru_cache(maxsize=None)` (or `lru_cache(None)`), `functools.cache`,
@@ -44,9 +49,6 @@ rate times TTL and is not reported.
 Known noise: a key that is unbounded by type but bounded in practice (a configuration path, the
 API URL of the one server a client talks to, the two UTC offsets of a local timezone) is
 reported; silence it with `# noqa: LL302` and a word on why the keys are few.
-
-Peers: ruff's UP033 rewrites `lru_cache(maxsize=None)` into `functools.cache`, which is just as
-unbounded; once LL302's fix has set a bound, UP033 no longer applies, so the two do not fight.
 
 ## Why it hurts in production
 Memory grows with every distinct argument ever seen: user ids, URLs, query strings. Nothing
@@ -94,6 +96,14 @@ over a dict and hand-made dicts have no fix: choosing an eviction policy is a de
 - `[tool.leaklint.caches.memoizers."mylib.memoize"]` with `bound-keyword`, `bound-position`,
   `unbounded` or `cache-keyword` teaches leaklint an in-house memoizer;
   `[tool.leaklint.caches.bounded-annotations]` adds annotations with few values.
+
+## Parity
+Ruff's UP033 rewrites `lru_cache(maxsize=None)` into `functools.cache`, which is just as
+unbounded; once LL302's fix has set a bound, UP033 no longer applies, so the two do not fight.
+
+## References
+- https://docs.python.org/3/library/functools.html#functools.lru_cache
+- https://cachetools.readthedocs.io/en/stable/
 """,
 )
 
@@ -134,11 +144,6 @@ def unbounded_reason(memo: Memo, model: Any) -> Optional[Tuple[str, Optional[ast
     return None
 
 
-def bounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> bool:
-    """Whether every argument the cache is keyed by has a handful of values."""
-    return unbounded_parameters(function, model, known) == (False, [])
-
-
 def unbounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> Tuple[bool, List[str]]:
     """Whether some argument is certainly unbounded, and the annotations that are classes of
     other project modules (bounded when they turn out to be enums, known once every module is
@@ -146,7 +151,7 @@ def unbounded_parameters(function: ast.AST, model: Any, known: Knowledge) -> Tup
     args = function.args  # type: ignore[attr-defined]
     if args.vararg is not None or args.kwarg is not None:
         return True, []
-    params = list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs)
+    params = named_params(function)
     if params and model.enclosing_class(function) is not None and not is_static(function, model):
         params = params[1:]  # ``self``/``cls`` is LL303's business
     pending: List[str] = []
@@ -246,7 +251,7 @@ def _is_enum_class(annotation: ast.AST, model: Any, known: Knowledge) -> bool:
 class UnboundedMemoizers:
     """LL302 for memoizing decorators, in one file."""
 
-    def __init__(self, ctx: Any, known: Knowledge) -> None:
+    def __init__(self, ctx: FileContext, known: Knowledge) -> None:
         self.ctx = ctx
         self.model = ctx.model
         self.known = known
@@ -264,7 +269,7 @@ class UnboundedMemoizers:
         if not certain and not pending:
             return
         name = getattr(function, "name", "function")
-        message = f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process"
+        message = f"{reason}: `{name}` keeps a result for every distinct argument for the life of the process; give the cache a size bound"
         if certain:
             self.ctx.report("LL302", memo.decorator, message, self._fix(memo, none_arg))
             return
@@ -278,10 +283,10 @@ class UnboundedMemoizers:
         keyword = memo.entry.get("bound-keyword")
         if none_arg is not None and call is not None:
             if any(kw.value is none_arg for kw in call.keywords):
-                op = ("add_keyword", self.ctx.node_range(call), keyword, bound)
+                op = AddKeyword(self.ctx.node_range(call), keyword, bound)
             else:
-                op = ("replace", self.ctx.node_range(none_arg), bound)
-            return Fix(f"Bound the cache: `{keyword}={bound}`", UNSAFE, (op,))
+                op = Replace(self.ctx.node_range(none_arg), bound)
+            return Fix(f"Bound the cache: `{keyword}={bound}`", Safety.UNSAFE, (op,))
         form = memo.entry.get("bounded-form")
         if not form or call is not None:
             return None
@@ -292,21 +297,21 @@ class UnboundedMemoizers:
             if self.model.qualname(decorator.value) != module:
                 return None
             code = f"{self.ctx.segment(decorator.value)}.{bounded}({replacement_keyword}={bound})"
-            ops: Tuple[Any, ...] = (("replace", self.ctx.node_range(decorator), code),)
+            ops: Tuple[FixOp, ...] = (Replace(self.ctx.node_range(decorator), code),)
         elif isinstance(decorator, ast.Name):
             existing = self.model.module_scope.bindings.get(bounded)
             if existing and any(b.kind != "import" or b.target != form for b in existing):
                 return None  # the name means something else here
-            ops = (("replace", self.ctx.node_range(decorator), f"{bounded}({replacement_keyword}={bound})"),
-                   ("add_import", module, bounded))
+            ops = (Replace(self.ctx.node_range(decorator), f"{bounded}({replacement_keyword}={bound})"),
+                   AddImport(module, bounded))
             removal = self._import_removal(decorator, module, bounded)
             if removal is not None:
                 ops += (removal,)
         else:
             return None
-        return Fix(f"Bound the cache: `@{bounded}({replacement_keyword}={bound})`", UNSAFE, ops)
+        return Fix(f"Bound the cache: `@{bounded}({replacement_keyword}={bound})`", Safety.UNSAFE, ops)
 
-    def _import_removal(self, decorator: ast.Name, module: str, bounded: str) -> Optional[Tuple[Any, ...]]:
+    def _import_removal(self, decorator: ast.Name, module: str, bounded: str) -> Optional[FixOp]:
         """Turn ``from functools import cache`` into ``from functools import lru_cache`` when the
         decorator was the only use of ``cache``."""
         bindings = self.model.module_scope.bindings.get(decorator.id, [])
@@ -327,6 +332,6 @@ class UnboundedMemoizers:
         if statement.module == module and bounded not in names:
             names.append(bounded)  # the replacement takes the place of the name it replaces
         if not names:
-            return ("remove_statement", self.ctx.node_range(statement))
-        return ("replace_statement", self.ctx.node_range(statement),
+            return RemoveStatement(self.ctx.node_range(statement))
+        return ReplaceStatement(self.ctx.node_range(statement),
                 f"from {statement.module} import {', '.join(names)}\n")

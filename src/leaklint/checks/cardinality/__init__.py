@@ -1,8 +1,5 @@
-"""LL2xx: telemetry cardinality, traced from request to metric.
-
-- LL201 unbounded-metric-label (``ll201``): an unbounded value reaches a label, attribute or tag.
-- LL202 unbounded-label-name (``ll202``): a metric declared with a label that is unbounded by name.
-- LL203 dynamic-metric-name (``ll203``): a metric name built from an unbounded value.
+"""LL2xx: telemetry cardinality, traced from request to metric. Each rule is a module of this
+package (``llNNN``, found by discovery).
 
 Sinks come from ``rules/metrics.toml`` (``sinks``), sources and sanitizers from
 ``rules/telemetry-sources.toml`` through ``semantic.taint``. ``visit_Call`` rejects a call on its
@@ -13,17 +10,16 @@ from __future__ import annotations
 
 import ast
 import weakref
-from typing import Any, Dict, FrozenSet, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Optional, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.cardinality import ll201, ll202, ll203
-from leaklint.checks.cardinality.ll201 import LL201
-from leaklint.checks.cardinality.ll202 import LL202
-from leaklint.checks.cardinality.ll203 import LL203
 from leaklint.checks.cardinality.sinks import (SinkCatalogue, argument, instrument_of, label_names, metric_class,
                                                metric_of)
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import Params, Taint, TaintAnalysis, TaintConfig, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 def resolve_sink(index, metric: str, label: int, helper: str, arguments=()) -> Optional[Dict[str, Any]]:
@@ -54,13 +50,12 @@ def resolve_sink(index, metric: str, label: int, helper: str, arguments=()) -> O
 
 class CardinalityChecker(Checker):
     family = "cardinality"
-    rules = (LL201, LL202, LL203)
     options = {
         "sanitizers": Option("list[str]", [], "Qualified names of functions whose result is a bounded value."),
     }
     resolvers = {"cardinality-sink": resolve_sink}
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         self.sinks, config = _prepared(ctx.catalogue, tuple(ctx.option("cardinality", "sanitizers")))
         self.analysis = TaintAnalysis(ctx.model, config)
         self.dispatch = self.sinks.dispatch
@@ -69,9 +64,7 @@ class CardinalityChecker(Checker):
             node.name for node in (ctx.model.nodes.get(ast.ClassDef, ()) if aliases else ())
             if any(isinstance(base, ast.Name) and base.id in aliases for base in node.bases))
         self.constructors = aliases | subclasses  # local names that construct a metric
-        self.check_labels = ctx.enabled("LL201")
-        self.check_names = ctx.enabled("LL203")
-        self.check_declarations = ctx.enabled("LL202")
+        self.on = {code: ctx.enabled(code) for code in self.codes}
 
     def _metric_class_aliases(self, model) -> FrozenSet[str]:
         """Local names imported as metric classes (``from prometheus_client import Counter as C``)."""
@@ -85,15 +78,15 @@ class CardinalityChecker(Checker):
                     names.add(alias.asname or alias.name)
         return frozenset(names)
 
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if type(func) is ast.Attribute:
             kinds = self.dispatch.get(func.attr)
             if kinds is None:
                 return
-            if "labels" in kinds and self.check_labels and (node.args or node.keywords):
+            if "labels" in kinds and self.on["LL201"] and (node.args or node.keywords):
                 self._labels(node, ctx)
-            if "instrument" in kinds and self.check_labels and (len(node.args) > 1 or node.keywords):
+            if "instrument" in kinds and self.on["LL201"] and (len(node.args) > 1 or node.keywords):
                 self._attributes(node, ctx)
             if "declaration" in kinds:
                 self._declaration(node, ctx)
@@ -105,15 +98,15 @@ class CardinalityChecker(Checker):
             self._declaration(node, ctx)
 
     # ------------------------------------------------------------------ sinks
-    def _labels(self, node: ast.Call, ctx) -> None:
+    def _labels(self, node: ast.Call, ctx: FileContext) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        metric = metric_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
+        metric = metric_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if metric is not None:
             ll201.report(ctx, self.analysis, node, metric, ll201.label_pairs(self.analysis, node), "label")
 
-    def _attributes(self, node: ast.Call, ctx) -> None:
+    def _attributes(self, node: ast.Call, ctx: FileContext) -> None:
         receiver = node.func.value  # type: ignore[attr-defined]
-        found = instrument_of(ctx.model, self.sinks, receiver, segment(ctx, receiver))
+        found = instrument_of(ctx.model, self.sinks, receiver, ctx.segment(receiver))
         if found is None:
             return
         metric, entry = found
@@ -121,41 +114,41 @@ class CardinalityChecker(Checker):
             return
         ll201.report(ctx, self.analysis, node, metric, ll201.attribute_pairs(self.analysis, node, entry), "attribute")
 
-    def _statsd(self, node: ast.Call, ctx) -> None:
+    def _statsd(self, node: ast.Call, ctx: FileContext) -> None:
         target = ctx.model.call_target(node)
         entry = self.sinks.tag_targets.get(target or "")
         if entry is None:
             return
         receiver = node.func.value  # type: ignore[attr-defined]
-        if self.check_labels:
+        if self.on["LL201"]:
             pairs = ll201.tag_pairs(self.analysis, node, entry)
-            ll201.report(ctx, self.analysis, node, ll201.Metric(segment(ctx, receiver)), pairs, "tag")
+            ll201.report(ctx, self.analysis, node, ll201.Metric(ctx.segment(receiver)), pairs, "tag")
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "statsd metric")
 
-    def _declaration(self, node: ast.Call, ctx) -> None:
+    def _declaration(self, node: ast.Call, ctx: FileContext) -> None:
         found = metric_class(ctx.model, self.sinks, node)
         if found is None:
             return
         _cls, entry = found
-        if self.check_declarations:
+        if self.on["LL202"]:
             stmt = ctx.model.statement_of(node)
-            display = _assigned_name(stmt, ctx) or segment(ctx, node.func)
+            display = _assigned_name(stmt, ctx) or ctx.segment(node.func)
             ll202.check(ctx, node, display, label_names(ctx.model, node, entry), self.sinks.unbounded_label_names,
                         self.analysis.config.is_bounded_name)
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "metric")
 
-    def _factory(self, node: ast.Call, ctx) -> None:
+    def _factory(self, node: ast.Call, ctx: FileContext) -> None:
         entry = self.sinks.factories[node.func.attr]  # type: ignore[attr-defined]
         name = argument(node, entry.get("name-position"), entry.get("name-keyword"))
-        if self.check_names and name is not None and not isinstance(name, ast.Constant):
+        if self.on["LL203"] and name is not None and not isinstance(name, ast.Constant):
             ll203.check(ctx, self.analysis, node, name, "instrument")
 
     # ------------------------------------------------------------------ project index
-    def summarize(self, ctx) -> Dict[str, Dict[str, Any]]:
+    def summarize(self, ctx: FileContext) -> Dict[str, Dict[str, Any]]:
         """Metrics and instruments declared at module level, and functions returning an unbounded value."""
         out: Dict[str, Dict[str, Any]] = {}
         model = ctx.model
@@ -170,7 +163,7 @@ class CardinalityChecker(Checker):
             elif b.kind == "def" and not name.startswith("_"):  # what other modules may import
                 summary = self.analysis.summarize_function(b.node)
                 if isinstance(summary, Taint):
-                    out[name] = {"unbounded-return": {"source": describe(summary, segmenter(ctx)),
+                    out[name] = {"unbounded-return": {"source": describe(summary, ctx.segment),
                                                       "line": summary.line, "module": model.module}}
                 elif isinstance(summary, Params):
                     out[name] = {"passes-through": sorted(summary.indexes)}
@@ -191,9 +184,9 @@ def _prepared(catalogue, sanitizers: Tuple[str, ...]) -> Tuple[SinkCatalogue, Ta
     return found
 
 
-def _assigned_name(stmt: ast.AST, ctx) -> Optional[str]:
+def _assigned_name(stmt: ast.AST, ctx: FileContext) -> Optional[str]:
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        return segment(ctx, stmt.targets[0])
+        return ctx.segment(stmt.targets[0])
     if isinstance(stmt, ast.AnnAssign):
-        return segment(ctx, stmt.target)
+        return ctx.segment(stmt.target)
     return None

@@ -7,16 +7,19 @@ before routing), so the label stays bounded and the code never raises on ``None`
 from __future__ import annotations
 
 import ast
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
-from leaklint.checks.cardinality.text import segment
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import Replace
 from leaklint.semantic.taint import Taint, TaintAnalysis, origin_of
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 UNMATCHED = '"<unmatched>"'
 
 
-def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str, Tuple]]:
+def route_fix(taint: Taint, analysis: TaintAnalysis, ctx: FileContext) -> Optional[Tuple[str, Tuple]]:
     """``(description, op)`` replacing the raw path at the source, when the framework has a route."""
     taint = origin_of(taint)  # a helper's raw path is fixed inside the helper
     node = taint.node
@@ -25,13 +28,13 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
     framework = taint.framework
     base = node.value
     if framework == "flask" and node.attr == "path":
-        code = f'getattr({segment(ctx, base)}.url_rule, "rule", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base)}.url_rule, "rule", {UNMATCHED})'
         what = "the matched Flask rule"
     elif framework == "django" and node.attr in ("path", "path_info"):
-        code = f'getattr({segment(ctx, base)}.resolver_match, "route", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base)}.resolver_match, "route", {UNMATCHED})'
         what = "the matched Django route"
     elif framework == "starlette" and node.attr == "path" and isinstance(base, ast.Attribute) and base.attr == "url":
-        code = f'getattr({segment(ctx, base.value)}.scope.get("route"), "path", {UNMATCHED})'
+        code = f'getattr({ctx.segment(base.value)}.scope.get("route"), "path", {UNMATCHED})'
         what = "the matched route's path template"
     else:
         return None
@@ -40,7 +43,7 @@ def route_fix(taint: Taint, analysis: TaintAnalysis, ctx) -> Optional[Tuple[str,
         return None
     if any(isinstance(a, ast.JoinedStr) for a in analysis.model.ancestors(node)):
         return None  # the replacement's quotes could clash with the f-string's before Python 3.12
-    return what, ("replace", ctx.node_range(node), code)
+    return what, Replace(ctx.node_range(node), code)
 
 
 def make_fix(parts) -> Optional[Fix]:
@@ -49,9 +52,9 @@ def make_fix(parts) -> Optional[Fix]:
         return None
     seen, ops, whats = set(), [], []
     for what, op in parts:
-        if op[1] in seen:
+        if op.range in seen:
             continue
-        seen.add(op[1])
+        seen.add(op.range)
         ops.append(op)
         whats.append(what)
-    return Fix(f"Label with {whats[0]} instead of the raw path", UNSAFE, tuple(ops))
+    return Fix(f"Label with {whats[0]} instead of the raw path", Safety.UNSAFE, tuple(ops))

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.cardinality import fixes
 from leaklint.checks.cardinality.sinks import Metric, argument
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, Value, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL201 = Rule(
     code="LL201",
     name="unbounded-metric-label",
     family="cardinality",
     summary="A metric label, attribute or tag gets an unbounded value (a path, a user id, a header).",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A value that can take unboundedly many distinct values reaching a metric's labels:
@@ -110,10 +112,23 @@ is unsafe. Elsewhere there is no fix.
   `sanitizer-calls`, ...
 - `[tool.leaklint.metrics]` extends the sinks catalogue (`rules/metrics.toml`): `metric-classes`,
   `instrument-factories`, `tag-clients` (your own metric wrappers and statsd clients).
+
+## Known limitations
+A value is followed through assignments, helpers and returns of the checked project; data
+reaching a label through a container mutated elsewhere, or a library callback, is not.
+
+## Parity
+No peer rule: ruff, pylint and flake8 plugins do not follow request data into metric labels.
+Semgrep and CodeQL can express it as a taint rule, which leaklint ships built in, with the
+framework sources and sanitizers in `rules/telemetry-sources.toml`.
+
+## References
+- https://prometheus.io/docs/practices/naming/#labels
+- https://prometheus.io/docs/practices/instrumentation/#do-not-overuse-labels
 """,
 )
 
-SERIES = "every distinct value creates a new time series"
+SERIES = "every distinct value creates a new time series; label with a bounded value (the route template, a class)"
 
 
 def escape(text: str) -> str:
@@ -166,7 +181,7 @@ def _tag_key(node: ast.AST) -> str:
     return "?"
 
 
-def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: List[Pair], noun: str) -> None:
+def report(ctx: FileContext, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: List[Pair], noun: str) -> None:
     """One finding per sink call: the first unbounded label names it; fixes cover every label."""
     bad = [(label, node, taint) for label, node, taint in pairs if isinstance(taint, (Taint, External))]
     if not bad:
@@ -182,9 +197,9 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
     else:
         head = f"{noun} `{label_text}` of `{escape(metric.display)}` gets "
     if isinstance(taint, Taint):
-        source = escape(describe(taint, segmenter(ctx)))
+        source = escape(describe(taint, ctx.segment))
     else:
-        source = f"`{escape(segment(ctx, taint.node) or taint.qualname)}`, which returns {{source}}"
+        source = f"`{escape(ctx.segment(taint.node) or taint.qualname)}`, which returns {{source}}"
     message = f"{head}{source}: {SERIES}"
     helper = taint.qualname if isinstance(taint, External) else ""
     if metric.qualname or helper:
@@ -194,12 +209,12 @@ def report(ctx, analysis: TaintAnalysis, call: ast.Call, metric: Metric, pairs: 
         ctx.report("LL201", call, message.replace("{{", "{").replace("}}", "}"), fix)
 
 
-def sink_condition(metric: str, label: int, taint: Any, ctx) -> Tuple[Any, ...]:
+def sink_condition(metric: str, label: int, taint: Any, ctx: FileContext) -> Tuple[Any, ...]:
     """The deferred condition: the metric (if imported) is one, and the helper (if any) returns an
     unbounded value or passes one of the call's unbounded arguments through."""
     if not isinstance(taint, External):
         return ("cardinality-sink", metric, label, "", [])
-    arguments = [[i, describe(t, segmenter(ctx))] for i, t in taint.arguments]
+    arguments = [[i, describe(t, ctx.segment)] for i, t in taint.arguments]
     return ("cardinality-sink", metric, label, taint.qualname, arguments)
 
 

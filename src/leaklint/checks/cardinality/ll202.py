@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-from typing import Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL202 = Rule(
     code="LL202",
@@ -26,11 +29,15 @@ when today's callers pass something bounded, the next caller will pass what the 
 
 ## Example
 ```python
+from prometheus_client import Counter
+
 REQUESTS = Counter("http_requests_total", "Requests", ["path", "user_id"])
 ```
 
 ## Use instead
 ```python
+from prometheus_client import Counter
+
 REQUESTS = Counter("http_requests_total", "Requests", ["route", "status_class"])
 ```
 Label by the route template, the status class, the tenant tier: values you can count on one hand.
@@ -44,6 +51,13 @@ e.g. `"tenant" = "a customer"`. Names listed under `[tool.leaklint.telemetry-sou
 (shipped: `*provider_id`, `worker_id`, `instance_id`, `shard_id`...: things the operator
 configures) are exempt. A label that is bounded in your service despite its name
 (`shard_id` with 16 shards) is silenced with `# noqa: LL202` on the declaration.
+
+## Parity
+No peer rule reports label names. Prometheus' own `promtool check metrics` lints exposition output
+at run time (names, units, types), not the label values a name invites.
+
+## References
+- https://prometheus.io/docs/practices/naming/#labels
 """,
 )
 
@@ -56,11 +70,11 @@ def unbounded_label(names: Optional[List[str]], patterns: Dict[str, str],
             continue
         for pattern, what in patterns.items():
             if fnmatch.fnmatchcase(lowered, pattern):
-                return f"label `{name}` of `{{metric}}` names {what}: every distinct value creates a new time series"
+                return f"label `{name}` of `{{metric}}` names {what}: every distinct value creates a new time series; drop the label or bound its values"
     return None
 
 
-def check(ctx, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str],
+def check(ctx: FileContext, call: ast.Call, display: str, names: Optional[List[str]], patterns: Dict[str, str],
           is_bounded: Callable[[str], bool]) -> None:
     message = unbounded_label(names, patterns, is_bounded)
     if message is not None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 
 from leaklint.checks.base import Rule
 from leaklint.checks.cardinality.ll201 import escape, sink_condition
-from leaklint.checks.cardinality.text import segment, segmenter
 from leaklint.semantic.taint import External, Taint, TaintAnalysis, describe
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL203 = Rule(
     code="LL203",
@@ -29,12 +33,24 @@ collector per name when the registry is bypassed.
 
 ## Example
 ```python
-statsd.incr(f"api.{request.path}.hits")
+from flask import request
+from statsd import StatsClient
+
+statsd = StatsClient()
+
+def track():
+    statsd.incr(f"api.{request.path}.hits")
 ```
 
 ## Use instead
 ```python
-statsd.incr("api.hits", tags=[f"route:{request.url_rule.rule}"])
+from flask import request
+from statsd import StatsClient
+
+statsd = StatsClient()
+
+def track():
+    statsd.incr("api.hits", tags=[f"route:{request.url_rule.rule}"])
 ```
 
 ## Fix safety
@@ -42,16 +58,24 @@ No fix.
 
 ## Options
 The sources and sinks catalogues of LL201 (`rules/telemetry-sources.toml`, `rules/metrics.toml`).
+
+## Parity
+No peer rule. The statsd and Prometheus client libraries accept any name at run time; only the
+backend's series count shows the problem, after the fact.
+
+## References
+- https://prometheus.io/docs/practices/naming/#metric-names
+- https://github.com/statsd/statsd/blob/master/docs/metric_types.md
 """,
 )
 
 
-def check(ctx, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
+def check(ctx: FileContext, analysis: TaintAnalysis, call: ast.Call, name: ast.AST, kind: str) -> None:
     taint = analysis.taint_of(name)
     if isinstance(taint, Taint):
-        ctx.report("LL203", call, f"{kind} name is built from {describe(taint, segmenter(ctx))}: "
-                                  "every distinct value creates a new metric")
+        ctx.report("LL203", call, f"{kind} name is built from {describe(taint, ctx.segment)}: "
+                                  "every distinct value creates a new metric; use a fixed name and a bounded label")
     elif isinstance(taint, External):
-        message = (f"{escape(kind)} name is built from `{escape(segment(ctx, taint.node) or taint.qualname)}`, which "
-                   "returns {source}: every distinct value creates a new metric")
+        message = (f"{escape(kind)} name is built from `{escape(ctx.segment(taint.node) or taint.qualname)}`, which "
+                   "returns {source}: every distinct value creates a new metric; use a fixed name and a bounded label")
         ctx.defer("LL203", call, message, sink_condition("", -1, taint, ctx))

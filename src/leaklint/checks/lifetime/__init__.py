@@ -1,10 +1,5 @@
-"""LL4xx: resource lifetime and load shape.
-
-- LL401 resource-never-closed (``never_closed``): files, sockets, clients, connections, processes
-  and executors not released on every path.
-- LL402 client-per-iteration (``per_iteration``): a client or pool created in a loop body.
-- LL403 unbounded-queue (``unbounded_queue``): a work-buffer queue without a positive maxsize.
-- LL404 retry-without-backoff (``retries``): retries that never stop, never wait or wait a constant.
+"""LL4xx: resource lifetime and load shape. Each rule is a module of this package (found by
+discovery); this checker dispatches the calls the older rules share and builds ``LifetimeFacts``.
 
 What owns a resource, how it is released, which queues take a bound and which retry helpers need
 which arguments are catalogues (``rules/resources.toml``, ``rules/retries.toml``); where a created
@@ -14,15 +9,19 @@ value goes is computed once per creation by ``ownership``.
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, Iterable, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, Tuple
 
 from leaklint.checks.base import Checker, Option
-from leaklint.checks.lifetime.never_closed import LL401, check_never_closed
+from leaklint.checks.lifetime.never_closed import check_never_closed
 from leaklint.checks.lifetime.ownership import enclosing_loop, fate_of
-from leaklint.checks.lifetime.per_iteration import LL402, check_per_iteration
-from leaklint.checks.lifetime.retries import LL404, RetryCatalogue, check_policy, check_retrier
+from leaklint.checks.lifetime.per_iteration import check_per_iteration
+from leaklint.checks.lifetime.retries import RetryCatalogue, check_policy, check_retrier
 from leaklint.checks.lifetime.retry_loops import check_loop
-from leaklint.checks.lifetime.unbounded_queue import LL403, check_queue
+from leaklint.checks.lifetime.unbounded_queue import check_queue
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 def _last_names(*qualnames: Iterable[str]) -> FrozenSet[str]:
@@ -55,17 +54,19 @@ def _name_filters(catalogue, on: Dict[str, bool], sections) -> Tuple[FrozenSet[s
     return filters
 
 
-def _with_aliases(names: FrozenSet[str], model) -> FrozenSet[str]:
-    """``names`` plus the local aliases imports give them (``from urllib3.util import Retry as R``),
-    so the cheap name filter does not miss aliased calls."""
-    aliases = {alias.asname for node_type in (ast.Import, ast.ImportFrom) for node in model.nodes.get(node_type, ())
-               for alias in node.names if alias.asname and alias.name.rsplit(".", 1)[-1] in names}
-    return names | frozenset(aliases) if aliases else names
+@dataclass(frozen=True)
+class LifetimeFacts:
+    """What the lifetime rules read, per file: the catalogue sections they share."""
+
+    resources: Dict[str, Dict[str, Any]]
+    queues: Dict[str, Dict[str, Any]]
+    owners: Dict[str, str]
+    borrowers: Dict[str, str]
+    retry: RetryCatalogue
 
 
 class LifetimeChecker(Checker):
     family = "lifetime"
-    rules = (LL401, LL402, LL403, LL404)
     options = {
         "queue-maxsize": Option("str", "1000", "The bound the LL403 fix gives a queue."),
         "retry-attempts": Option("int", 5, "The stop_after_attempt bound the LL404 fix adds to tenacity."),
@@ -76,20 +77,21 @@ class LifetimeChecker(Checker):
         "retry-backoff-factor": Option("str", "0.5", "The urllib3 backoff_factor the LL404 fix sets."),
     }
 
-    def begin(self, ctx) -> None:
+    def begin(self, ctx: FileContext) -> None:
         self.resources: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "resources")
         self.queues: Dict[str, Dict[str, Any]] = ctx.catalogue.section("resources", "queues")
         self.owners = ctx.catalogue.section("resources", "owners")
         self.borrowers = ctx.catalogue.section("resources", "borrowers")
         self.retry = RetryCatalogue(ctx)
+        self.facts = LifetimeFacts(self.resources, self.queues, self.owners, self.borrowers, self.retry)
         self.on = {code: ctx.enabled(code) for code in self.codes}
         call_names, decorator_names = _name_filters(
             ctx.catalogue, self.on, (self.resources, self.queues, self.retry.retriers, self.retry.policies))
-        self.call_names = _with_aliases(call_names, ctx.model)
-        self.decorator_names = _with_aliases(decorator_names, ctx.model) if decorator_names else decorator_names
+        self.call_names = ctx.model.call_names(call_names)
+        self.decorator_names = ctx.model.call_names(decorator_names) if decorator_names else decorator_names
 
     # -------------------------------------------------------------- calls
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if name not in self.call_names:
@@ -115,7 +117,7 @@ class LifetimeChecker(Checker):
         if entry is not None:
             check_policy(node, target, entry, ctx)
 
-    def _resource(self, node: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+    def _resource(self, node: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
         model = ctx.model
         func = model.enclosing_function(node, through_lambda=False)
         if func is None:
@@ -130,7 +132,7 @@ class LifetimeChecker(Checker):
                 check_per_iteration(node, target, entry, fate, loop, ctx)
 
     # -------------------------------------------------------------- retries
-    def visit_FunctionDef(self, node: ast.AST, ctx) -> None:
+    def visit_FunctionDef(self, node: ast.AST, ctx: FileContext) -> None:
         if not self.decorator_names:
             return
         for dec in node.decorator_list:  # type: ignore[attr-defined]
@@ -146,11 +148,11 @@ class LifetimeChecker(Checker):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_While(self, node: ast.While, ctx) -> None:
+    def visit_While(self, node: ast.While, ctx: FileContext) -> None:
         if self.on["LL404"]:
             check_loop(node, self.retry, ctx)
 
-    def visit_For(self, node: ast.For, ctx) -> None:
+    def visit_For(self, node: ast.For, ctx: FileContext) -> None:
         if not self.on["LL404"] or not isinstance(node.iter, ast.Call):
             return
         func = node.iter.func

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import ast
 import textwrap
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import Fate, statements_between
-from leaklint.findings import SAFE, UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import RemoveStatement, ReplaceStatement
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL401 = Rule(
     code="LL401",
     name="resource-never-closed",
     family="lifetime",
     summary="An object that owns a file, socket, connection pool, process or threads is not released on every path.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A call from the `resources` catalogue (`rules/resources.toml`: `open`, `Path.open`, `tempfile`
@@ -47,6 +51,11 @@ slot, a pool keeps its threads, and a child process stays a zombie in the proces
 
 ## Example
 ```python
+import json
+import subprocess
+
+import requests
+
 def load(path):
     return json.load(open(path))
 
@@ -62,12 +71,17 @@ def fetch(url):
 
 ## Use instead
 ```python
+import json
+import subprocess
+
+import requests
+
 def load(path):
     with open(path) as handle:
         return json.load(handle)
 
 def run(cmd):
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, timeout=60)
 
 def fetch(url):
     with requests.Session() as session:
@@ -101,6 +115,20 @@ Extend the catalogue under `[tool.leaklint.resources]`:
 Deliberate differences from ruff SIM115 and pylint R1732 (see `docs/parity/LL4.md`): an object
 passed to an unknown call is taken as handed over, a `close()` right after creation is accepted,
 and module-level objects are not reported.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+pylint R1732 (consider-using-with) and ruff SIM115 report `open()` and a few stdlib constructors
+outside `with`. leaklint also follows the value (returned, stored, handed to an owner) and covers
+the clients, pools and connections of the `resources` catalogue; a resource released on every path
+without `with` is not reported.
+
+## References
+- https://docs.python.org/3/reference/datamodel.html#context-managers
+- https://requests.readthedocs.io/en/latest/user/advanced/#session-objects
 """,
 )
 
@@ -112,7 +140,7 @@ _HOLDS = {"file": "file descriptor", "archive": "file descriptor", "db": "databa
           "directory": "directory"}
 
 
-def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, ctx,
+def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, ctx: FileContext,
                        func: ast.AST) -> None:
     kinds = fate.kinds
     if kinds & {"with", "release-guarded"} or fate.escapes:
@@ -129,7 +157,8 @@ def check_never_closed(call: ast.Call, target: str, entry: Dict[str, Any], fate:
         if entry.get("kind") == "process":
             msg = f"{what} is never waited: the child becomes a zombie; use `subprocess.run` or keep the handle and wait"
         else:
-            msg = f"{what} is created and dropped: its {kind} is released only when the garbage collector gets to it"
+            msg = (f"{what} is created and dropped: its {kind} is released only when the garbage collector gets to it; "
+                   "use `with`")
         ctx.report("LL401", call, msg)
         return
     if fate.name is None:
@@ -162,7 +191,7 @@ def _released_right_away(fate: Fate, model) -> bool:
     return False
 
 
-def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.AST) -> Optional[Fix]:
+def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx: FileContext, func: ast.AST) -> Optional[Fix]:
     """``x = make(); use(x); x.close()`` -> ``with make() as x: use(x)``."""
     stmt = fate.creation
     model = ctx.model
@@ -208,11 +237,11 @@ def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx, func: ast.A
     header = f"{keyword} {ctx.segment(call)} as {fate.name}:"
     if comment.startswith("#"):
         header += "  " + comment
-    ops = [("replace_statement", ctx.node_range(stmt), header + "\n" + body_text)]
-    ops.extend(("remove_statement", ctx.node_range(s)) for s in following[: uses[-1] + 1])
+    ops = [ReplaceStatement(ctx.node_range(stmt), header + "\n" + body_text)]
+    ops.extend(RemoveStatement(ctx.node_range(s)) for s in following[: uses[-1] + 1])
     safe = bool(entry.get("with-fix-safe")) and _closing_early_is_invisible(
         following[: uses[-1] + 1], fate.name, func, ctx.model)
-    return Fix(f"Wrap `{fate.name}` in `{keyword}`", SAFE if safe else UNSAFE, tuple(ops))
+    return Fix(f"Wrap `{fate.name}` in `{keyword}`", Safety.SAFE if safe else Safety.UNSAFE, tuple(ops))
 
 
 def _closing_early_is_invisible(wrapped: List[ast.stmt], name: str, func: ast.AST, model) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from leaklint.checks.base import Rule
 from leaklint.checks.lifetime.ownership import Fate
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL402 = Rule(
     code="LL402",
@@ -31,6 +34,8 @@ reused connections.
 
 ## Example
 ```python
+import requests
+
 def push_all(events):
     for event in events:
         with requests.Session() as session:
@@ -39,6 +44,8 @@ def push_all(events):
 
 ## Use instead
 ```python
+import requests
+
 def push_all(events):
     with requests.Session() as session:
         for event in events:
@@ -53,12 +60,19 @@ cookies, headers or a broken connection.
 Mark an in-house client with `per-iteration = true` under
 `[tool.leaklint.resources.resources."mylib.Client"]`. Files, sockets, sqlite connections,
 processes and executors are not counted: they do not hold a pool of network connections.
+
+## Parity
+No peer rule reports a client created per loop iteration.
+
+## References
+- https://requests.readthedocs.io/en/latest/user/advanced/#session-objects
+- https://www.python-httpx.org/advanced/clients/
 """,
 )
 
 
 def check_per_iteration(call: ast.Call, target: str, entry: Dict[str, Any], fate: Fate, loop: ast.AST,
-                        ctx) -> None:
+                        ctx: FileContext) -> None:
     if not entry.get("per-iteration"):
         return
     if fate.kinds & {"stored", "returned", "looped"}:

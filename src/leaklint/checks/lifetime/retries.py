@@ -4,17 +4,21 @@ backoff, urllib3 ``Retry``). Hand-written retry loops are recognised in ``retry_
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from leaklint.checks.base import Rule
-from leaklint.findings import UNSAFE, Fix
+from leaklint.checks.base import Rule, RuleFix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, AddKeyword, FixOp, Replace, import_from_statement
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL404 = Rule(
     code="LL404",
     name="retry-without-backoff",
     family="lifetime",
     summary="A retry that never stops, never waits, or waits the same time for every client.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 - tenacity `@retry`, `@retry(...)`, `Retrying(...)`/`AsyncRetrying(...)` without `stop=` (it
@@ -98,11 +102,18 @@ Hand-written loops, `backoff` and constant waits get no fix.
 - `retry-backoff-factor` (default `"0.5"`): the urllib3 `backoff_factor` the fix sets.
 - `[tool.leaklint.retries]` extends `rules/retries.toml`: `sleeps`, `sleep-name-parts`,
   `polling-exceptions`, `retriers`, `retry-policies`.
+
+## Parity
+No peer rule: ruff, pylint and flake8-bugbear do not look at retry policies or retry loops.
+
+## References
+- https://tenacity.readthedocs.io/en/latest/
+- https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
 """,
 )
 
 class RetryCatalogue:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: FileContext) -> None:
         self.retriers: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retriers")
         self.policies: Dict[str, Dict[str, Any]] = ctx.catalogue.section("retries", "retry-policies")
         self.no_waits = ctx.catalogue.section("retries", "no-waits")
@@ -123,7 +134,7 @@ def _keywords(call: ast.Call) -> Optional[Dict[str, ast.AST]]:
 
 
 # ---------------------------------------------------------------------- helpers: tenacity, backoff
-def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, ctx) -> None:
+def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, ctx: FileContext) -> None:
     """``node`` is a call to the retrier, or a bare ``@retry`` decorator expression."""
     if isinstance(node, ast.Call):
         if any(isinstance(a, ast.Starred) for a in node.args):
@@ -135,7 +146,7 @@ def check_retrier(node: ast.AST, target: str, style: str, cat: RetryCatalogue, c
         keywords = {}
     if style == "backoff":
         if "max_tries" not in keywords and "max_time" not in keywords:
-            ctx.report("LL404", node, f"`{target}` without `max_tries=` or `max_time=` retries forever")
+            ctx.report("LL404", node, f"`{target}` without `max_tries=` or `max_time=` retries forever; pass `max_tries=` or `max_time=`")
         return
     missing = [k for k in ("stop", "wait") if k not in keywords]
     wait = keywords.get("wait")
@@ -162,42 +173,28 @@ def _no_wait(wait: ast.AST, cat: RetryCatalogue, model) -> Optional[str]:
     return None
 
 
-def _tenacity_fix(node: ast.AST, missing: List[str], ctx) -> Optional[Fix]:
+def _tenacity_fix(node: ast.AST, missing: List[str], ctx: FileContext) -> Optional[Fix]:
     attempts = ctx.option("lifetime", "retry-attempts")
     wait = ctx.option("lifetime", "retry-wait")
     values = {"stop": f"stop_after_attempt({attempts})", "wait": wait}
-    ops: List[Tuple[Any, ...]] = []
+    ops: List[FixOp] = []
     if isinstance(node, ast.Call):
         for key in missing:
-            ops.append(("add_keyword", ctx.node_range(node), key, values[key]))
+            ops.append(AddKeyword(ctx.node_range(node), key, values[key]))
     else:
         args = ", ".join(f"{k}={values[k]}" for k in missing)
-        ops.append(("replace", ctx.node_range(node), f"{ctx.segment(node)}({args})"))
+        ops.append(Replace(ctx.node_range(node), f"{ctx.segment(node)}({args})"))
     if "stop" in missing:
-        ops.append(("add_import", "tenacity", "stop_after_attempt"))
+        ops.append(AddImport("tenacity", "stop_after_attempt"))
     if "wait" in missing:
-        extra = _import_op(ctx.option("lifetime", "retry-wait-import"))
+        extra = import_from_statement(ctx.option("lifetime", "retry-wait-import"))
         if extra is not None:
             ops.append(extra)
-    return Fix("Add " + " and ".join(f"`{k}={values[k]}`" for k in missing), UNSAFE, tuple(ops))
-
-
-def _import_op(statement: str) -> Optional[Tuple[str, str, str]]:
-    """``"from a import b"`` -> ``("add_import", "a", "b")``; ``"import a"`` -> ``(..., "a", "")``."""
-    try:
-        body = ast.parse(statement.strip()).body
-    except SyntaxError:
-        return None
-    node = body[0] if len(body) == 1 else None
-    if isinstance(node, ast.ImportFrom) and node.module and len(node.names) == 1 and not node.level:
-        return ("add_import", node.module, node.names[0].name)
-    if isinstance(node, ast.Import) and len(node.names) == 1:
-        return ("add_import", node.names[0].name, "")
-    return None
+    return Fix("Add " + " and ".join(f"`{k}={values[k]}`" for k in missing), Safety.UNSAFE, tuple(ops))
 
 
 # ---------------------------------------------------------------------- urllib3 Retry
-def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
     keywords = _keywords(call)
     if keywords is None or any(isinstance(a, ast.Starred) for a in call.args):
         return
@@ -217,7 +214,7 @@ def check_policy(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> Non
     state = "0" if backoff is not None else "absent"
     ctx.report("LL404", call, f"`{target}` retries with `{backoff_kw}` {state}: every attempt fires at once; "
                               f"set a backoff factor (and `backoff_jitter` on urllib3 2)",
-               Fix(f"Set `{backoff_kw}={factor}`", UNSAFE, (("add_keyword", ctx.node_range(call), backoff_kw, factor),)))
+               Fix(f"Set `{backoff_kw}={factor}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), backoff_kw, factor),)))
 
 
 def _only_consulted(call: ast.Call, model) -> bool:

@@ -16,16 +16,21 @@ from __future__ import annotations
 
 import ast
 from fnmatch import fnmatchcase
-from typing import Iterator, List, Optional, Set
+from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence, Set, Union
 
 from leaklint.checks.lifetime.ownership import DEFS, LOOPS
 from leaklint.semantic.model import last_name
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
+
+Loop = Union[ast.For, ast.While]  # the loops a retry loop can be (``visit_For`` and ``visit_While``)
 
 _TRUE = (True, 1)
 _EXITS = (ast.Return, ast.Break)
 
 
-def check_loop(loop: ast.AST, cat, ctx) -> None:
+def check_loop(loop: Loop, cat, ctx: FileContext) -> None:
     model = ctx.model
     if isinstance(loop, ast.For) and not _counted(loop.iter, model):
         return
@@ -47,9 +52,9 @@ def _counted(iterable: ast.AST, model) -> bool:
     return model.qualname(iterable.func) in ("builtins.range", "itertools.count")
 
 
-def _retry_try(loop: ast.AST, cat, model) -> Optional[ast.Try]:
+def _retry_try(loop: Loop, cat, model) -> Optional[ast.Try]:
     """The ``try`` of the loop body that leaves the loop on success and goes round on failure."""
-    body = loop.body  # type: ignore[attr-defined]
+    body = loop.body
     for index, stmt in enumerate(body):
         if not isinstance(stmt, ast.Try) or not stmt.handlers:
             continue
@@ -102,14 +107,14 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def _fresh_attempts(loop: ast.AST, attempt: ast.Try, cat, model) -> bool:
+def _fresh_attempts(loop: Loop, attempt: ast.Try, cat, model) -> bool:
     """Every attempt differs: the ``try`` body reads a name the loop rebinds (the loop counter, the
     next candidate) or draws a fresh value (a random token, a generated id)."""
     rebound: Set[str] = set()
     if isinstance(loop, ast.For):
         rebound.update(n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name))
     inside_try = {id(n) for stmt in attempt.body for n in ast.walk(stmt)}
-    for node in _walk_loop_level(loop.body):  # type: ignore[attr-defined]
+    for node in _walk_loop_level(loop.body):
         if id(node) in inside_try:
             continue
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr)):
@@ -140,7 +145,7 @@ def _bound_names(node: ast.AST) -> List[str]:
     return out
 
 
-def _walk_loop_level(stmts: List[ast.AST]) -> Iterator[ast.AST]:
+def _walk_loop_level(stmts: Sequence[ast.AST]) -> Iterator[ast.AST]:
     """Nodes of ``stmts``, not entering nested functions, nor the bodies of nested loops (their
     ``break`` and sleeps belong to them)."""
     stack = list(stmts)
@@ -155,17 +160,17 @@ def _walk_loop_level(stmts: List[ast.AST]) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _stops(loop: ast.AST, attempt: ast.Try) -> bool:
+def _stops(loop: Loop, attempt: ast.Try) -> bool:
     if isinstance(loop, ast.For):
         if last_name(loop.iter) != "count":
             return True
-    elif not (isinstance(loop.test, ast.Constant) and loop.test.value in _TRUE):  # type: ignore[attr-defined]
+    elif not (isinstance(loop.test, ast.Constant) and loop.test.value in _TRUE):
         return True
     for handler in attempt.handlers:
         for node in _walk_loop_level(handler.body):
             if isinstance(node, (ast.Raise, ast.Return, ast.Break)):
                 return True
-    for stmt in loop.body:  # type: ignore[attr-defined]
+    for stmt in loop.body:
         if stmt is not attempt and isinstance(stmt, ast.If):
             for node in _walk_loop_level([stmt]):
                 if isinstance(node, (ast.Raise, ast.Return)):
@@ -173,14 +178,14 @@ def _stops(loop: ast.AST, attempt: ast.Try) -> bool:
     return False
 
 
-def _sleep_kind(loop: ast.AST, cat, model) -> str:
+def _sleep_kind(loop: Loop, cat, model) -> str:
     """``none``, ``constant``, or ``varies`` (grows, jitters, or cannot be read as a constant)."""
     found = "none"
-    assigned = {n for node in _walk_loop_level(loop.body)  # type: ignore[attr-defined]
+    assigned = {n for node in _walk_loop_level(loop.body)
                 if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) for n in _bound_names(node)}
     if isinstance(loop, ast.For):
         assigned.update(n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name))
-    for node in _walk_loop_level(loop.body):  # type: ignore[attr-defined]
+    for node in _walk_loop_level(loop.body):
         if not isinstance(node, ast.Call):
             continue
         target = model.call_target(node)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.lifetime.ownership import creation_site, enclosing_loop, name_loads
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddKeyword, Replace
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 LL403 = Rule(
     code="LL403",
     name="unbounded-queue",
     family="lifetime",
     summary="A queue used as a work buffer has no positive maxsize, so a traffic spike grows it until memory runs out.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 A queue constructor from the `queues` section of `rules/resources.toml` (`queue.Queue`,
@@ -43,6 +47,8 @@ A bound turns that into backpressure: producers wait or shed load while the serv
 
 ## Example
 ```python
+import queue
+
 class Dispatcher:
     def __init__(self):
         self.jobs = queue.Queue()
@@ -50,6 +56,8 @@ class Dispatcher:
 
 ## Use instead
 ```python
+import queue
+
 class Dispatcher:
     def __init__(self):
         self.jobs = queue.Queue(maxsize=1000)
@@ -75,6 +83,13 @@ Opt out for a queue that is bounded by design with `# noqa: LL403` and a comment
   e.g. `"settings.QUEUE_BOUND"`.
 - Teach an in-house queue under `[tool.leaklint.resources.queues."mylib.WorkQueue"]` with
   `maxsize-keyword` and `maxsize-position`, or `bounded = false` when it cannot be bounded.
+
+## Parity
+No peer rule reports unbounded queues.
+
+## References
+- https://docs.python.org/3/library/queue.html#queue.Queue
+- https://docs.python.org/3/library/asyncio-queue.html#asyncio.Queue
 """,
 )
 
@@ -106,7 +121,7 @@ def _not_positive(expr: Optional[ast.AST]) -> bool:
     return False
 
 
-def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None:
+def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx: FileContext) -> None:
     model = ctx.model
     bounded = entry.get("bounded", True)
     bound = maxsize_arg(call, entry) if bounded else None
@@ -121,15 +136,15 @@ def check_queue(call: ast.Call, target: str, entry: Dict[str, Any], ctx) -> None
                                   f"(maxsize=...)` so producers feel backpressure")
         return
     ctx.report("LL403", call, f"`{short}()` has no positive maxsize and is {role}: a spike grows it until "
-                              f"memory runs out", _fix(call, bound, entry, ctx))
+                              f"memory runs out; pass a positive `maxsize`", _fix(call, bound, entry, ctx))
 
 
-def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx) -> Optional[Fix]:
+def _fix(call: ast.Call, bound: Optional[ast.AST], entry: Dict[str, Any], ctx: FileContext) -> Optional[Fix]:
     value = ctx.option("lifetime", "queue-maxsize")
     if bound is None:
-        return Fix(f"Add `maxsize={value}`", UNSAFE, (("add_keyword", ctx.node_range(call), entry["maxsize-keyword"], value),))
+        return Fix(f"Add `maxsize={value}`", Safety.UNSAFE, (AddKeyword(ctx.node_range(call), entry["maxsize-keyword"], value),))
     if any(kw.value is bound and kw.arg is not None for kw in call.keywords) or bound in call.args:
-        return Fix(f"Bound the queue at `{value}`", UNSAFE, (("replace", ctx.node_range(bound), value),))
+        return Fix(f"Bound the queue at `{value}`", Safety.UNSAFE, (Replace(ctx.node_range(bound), value),))
     return None
 
 

@@ -1,32 +1,23 @@
-"""LL1xx: cancellation and timeouts. One module per rule; this checker dispatches each call once.
-
-- LL101 blocking-call-without-timeout (``ll101``): a ``blocking-calls`` catalogue call with no timeout.
-- LL102 timeout-disabled (``ll102``): ``timeout=None``, timeout objects without any bound.
-- LL103 timeout-not-forwarded (``ll103``): a function's timeout parameter not passed to a blocking
-  call or a project function that accepts one (resolved across modules).
-- LL104 blocking-call-in-async (``ll104``): blocking calls directly inside ``async def``.
-- LL105 cancellation-swallowed (``ll105``): ``except`` that eats ``CancelledError`` in async code.
-- LL106 dangling-task (``ll106``): a task whose reference is dropped.
-- LL107 thread-outlives-timeout (``ll107``): a timeout around work that runs in a thread.
-"""
+"""LL1xx: cancellation and timeouts. Each rule is a module of this package (``llNNN``, found by
+discovery); this checker dispatches each call once to the rules that ask about it and answers the
+per-file facts they share (which receivers were killed, waited for or given a default timeout)."""
 
 from __future__ import annotations
 
 import ast
 import weakref
 from collections import defaultdict
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from leaklint.checks.base import Checker, Option
 from leaklint.checks.timeouts import ll101, ll102, ll103, ll104, ll105, ll106, ll107
 from leaklint.checks.timeouts.calls import CallCatalogue, last_names, method_names
 from leaklint.checks.timeouts.common import argument, is_none, passes_timeout, timeout_param
 
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
+
 # calls that record facts other calls depend on (see ``_scan``)
-_KILLS = frozenset({"kill", "terminate", "send_signal"})
-_INJECTORS = frozenset({"mount"})
-_WAITS = frozenset({"concurrent.futures.wait", "concurrent.futures.as_completed"})
-_NESTED_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 class _Tables:
@@ -46,6 +37,10 @@ class _Tables:
         self.offloads = enabled(cat.section("async-blocking", "offloads"))
         self.deadlines = cat.section("async-blocking", "deadlines")
         self.executors = enabled(cat.section("async-blocking", "executors"))
+        self.kills = frozenset(enabled(cat.section("blocking-calls", "kill-methods")))
+        self.injectors: Dict[str, str] = cat.section("blocking-calls", "injectors")
+        self.waits: Dict[str, Dict[str, Any]] = cat.section("blocking-calls", "waits")
+        self.wait_names = frozenset(q.rsplit(".", 1)[-1] for q in self.waits)
         self.names: FrozenSet[str] = last_names(self.calls, self.timeout_objects, self.async_calls, self.spawners,
                                                 self.offloads, self.deadlines) | {"run_in_executor"}
 
@@ -62,7 +57,6 @@ def _tables(catalogue) -> _Tables:
 
 class TimeoutChecker(Checker):
     family = "timeouts"
-    rules = (ll101.RULE, ll102.RULE, ll103.RULE, ll104.RULE, ll105.RULE, ll106.RULE, ll107.RULE)
     options = {
         "fix-timeout": Option("str", "10", "The timeout expression the LL101/LL102 fixes insert."),
         "fix-timeout-import": Option("str", "", "The import the fix-timeout expression needs."),
@@ -71,8 +65,8 @@ class TimeoutChecker(Checker):
     }
     resolvers = {"timeout-dropped": ll103.dropped_timeout}
 
-    def begin(self, ctx) -> None:
-        tables = _tables(ctx.catalogue)
+    def begin(self, ctx: FileContext) -> None:
+        tables = self.tables = _tables(ctx.catalogue)
         self.ctx = ctx
         self.model = ctx.model
         self.patterns = tuple(ctx.option("timeouts", "timeout-parameters"))
@@ -87,7 +81,7 @@ class TimeoutChecker(Checker):
         self.names = tables.names
         self.aliases = self._aliases(ctx.model)
         self.stub_methods = bool(tables.suffixes)
-        self.on = {code: ctx.enabled(code) for code in ("LL101", "LL102", "LL103", "LL104", "LL105", "LL106", "LL107")}
+        self.on = {code: ctx.enabled(code) for code in self.codes}
         self._params: Dict[int, Optional[str]] = {}
         self._scanned = False
 
@@ -107,7 +101,7 @@ class TimeoutChecker(Checker):
         return frozenset(out)
 
     # ------------------------------------------------------------------ visitors
-    def visit_Call(self, node: ast.Call, ctx) -> None:
+    def visit_Call(self, node: ast.Call, ctx: FileContext) -> None:
         func = node.func
         if isinstance(func, ast.Attribute):
             name = func.attr
@@ -150,85 +144,26 @@ class TimeoutChecker(Checker):
             elif target in self.offloads:
                 ll107.check_offload_in_deadline(node, ctx, self.offloads, self.deadlines)
 
-    def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx) -> None:
+    def visit_ExceptHandler(self, node: ast.ExceptHandler, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_handler(node, ctx, self, self.cancelled)
 
-    def visit_AsyncWith(self, node: ast.AsyncWith, ctx) -> None:
+    def visit_AsyncWith(self, node: ast.AsyncWith, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_suppress(node, ctx, self, self.cancelled)
 
-    def visit_With(self, node: ast.With, ctx) -> None:
+    def visit_With(self, node: ast.With, ctx: FileContext) -> None:
         if self.on["LL105"]:
             ll105.check_suppress(node, ctx, self, self.cancelled)
 
-    def end(self, ctx) -> None:
+    def end(self, ctx: FileContext) -> None:
         if not self.on["LL103"]:
             return
         model = self.model
         for func in model.of_type(ast.FunctionDef, ast.AsyncFunctionDef):
             param = self.timeout_param(func)
             if param is not None:
-                self._check_forwarding(func, param, ctx)
-
-    # ------------------------------------------------------------------ LL103
-    def _check_forwarding(self, func: ast.AST, param: str, ctx) -> None:
-        stack: List[ast.AST] = list(func.body)  # type: ignore[attr-defined]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, _NESTED_SCOPES):
-                continue
-            stack.extend(ast.iter_child_nodes(node))
-            if not isinstance(node, ast.Call):
-                continue
-            resolved = self.blocking.resolve(node)
-            if resolved is not None:
-                ll103.check_catalogue_call(node, resolved[0], resolved[1], param, ctx)
-                continue
-            callee, skip_self = self._project_callee(node, func)
-            if callee is not None:
-                ll103.check_project_call(node, callee, skip_self, param, self.patterns, ctx, self._local_facts(callee))
-
-    def _project_callee(self, call: ast.Call, func: ast.AST) -> Tuple[Optional[str], bool]:
-        model = self.model
-        target = model.call_target(call)
-        if target is not None:
-            if model.is_project_name(target) or target.rpartition(".")[0] == model.module:
-                # a method reached through the receiver's type is called bound: skip ``self``
-                return target, model.qualname(call.func) is None
-            return None, False
-        method = call.func
-        if isinstance(method, ast.Attribute) and isinstance(method.value, ast.Name):
-            if method.value.id == model.self_name(func):
-                cls = model.enclosing_class(func)
-                if cls is not None:
-                    prefix = f"{model.module}." if model.module else ""
-                    return f"{prefix}{cls.name}.{method.attr}", True
-        return None, False
-
-    def _local_facts(self, callee: str) -> Optional[Dict[str, Any]]:
-        """The signature of a function, class or method defined in this module; ``None`` when
-        it lives elsewhere (or is inherited), so the project index must decide."""
-        module = self.model.module
-        prefix = f"{module}." if module else ""
-        if not callee.startswith(prefix):
-            return None
-        parts = callee[len(prefix):].split(".")
-        bindings = self.model.module_scope.bindings.get(parts[0])
-        if not bindings or len(parts) > 2:
-            return None
-        node = bindings[-1].node
-        if bindings[-1].kind == "def" and len(parts) == 1:
-            return ll103.signature(node)
-        if bindings[-1].kind != "class":
-            return None
-        wanted = parts[1] if len(parts) == 2 else "__init__"
-        for stmt in node.body:  # type: ignore[attr-defined]
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == wanted:
-                facts = ll103.signature(stmt)
-                facts["skip_self"] = len(parts) == 1
-                return facts
-        return None
+                ll103.check_forwarding(func, param, ctx, self)
 
     # ------------------------------------------------------------------ facts the rules ask
     def timeout_param(self, func: Optional[ast.AST]) -> Optional[str]:
@@ -315,20 +250,22 @@ class TimeoutChecker(Checker):
         self._cancels: Dict[Tuple[int, str], List[Tuple[Any, int]]] = defaultdict(list)
         self._waited: Dict[str, List[Tuple[Any, int]]] = defaultdict(list)
         model = self.model
+        tables = self.tables
         for call in model.nodes.get(ast.Call, ()):
             func = call.func
             if isinstance(func, ast.Attribute):
                 attr = func.attr
-                if attr in _INJECTORS and len(call.args) >= 2:
-                    if model.type_of(call.args[1]) != "requests.adapters.HTTPAdapter":
+                if attr in tables.injectors and len(call.args) >= 2:
+                    if model.type_of(call.args[1]) != tables.injectors[attr]:
                         self._injected.add(self.receiver_key(func.value))
-                elif attr in _KILLS or attr == "cancel":
+                elif attr in tables.kills or attr == "cancel":
                     table = self._cancels if attr == "cancel" else self._kills
                     where = (model.enclosing_function(call, through_lambda=False), call.lineno)
                     table[self.receiver_key(func.value)].append(where)
             short = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if short in ("wait", "as_completed") and call.args and model.qualname(func) in _WAITS:
-                if passes_timeout(call, {"timeout-keyword": "timeout", "timeout-position": 1}, model):
+            wait = tables.waits.get(model.qualname(func) or "") if short in tables.wait_names and call.args else None
+            if wait is not None:
+                if passes_timeout(call, wait, model):
                     owner = model.enclosing_function(call, through_lambda=False)
                     first = call.args[0]
                     names = first.elts if isinstance(first, (ast.List, ast.Tuple, ast.Set)) else [first]

@@ -5,9 +5,12 @@ local function."""
 from __future__ import annotations
 
 import ast
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
 
 from leaklint.semantic.inference import Inference
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 Resolved = Tuple[str, Mapping[str, Any]]
 # methods through which a subclass can give every request a default timeout
@@ -28,7 +31,7 @@ def method_names(calls: Mapping[str, Any]) -> FrozenSet[str]:
 class CallCatalogue:
     """Per-file lookup of calls in ``blocking-calls`` (and extra tables keyed the same way)."""
 
-    def __init__(self, ctx, calls: Mapping[str, Mapping[str, Any]], suffixes: Mapping[str, Mapping[str, Any]],
+    def __init__(self, ctx: FileContext, calls: Mapping[str, Mapping[str, Any]], suffixes: Mapping[str, Mapping[str, Any]],
                  methods: FrozenSet[str]):
         self.ctx = ctx
         self.model = ctx.model

@@ -7,9 +7,14 @@ import ast
 import fnmatch
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Mapping, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Pattern, Tuple
 
-from leaklint.findings import UNSAFE, Fix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, AddKeyword, import_from_statement
+from leaklint.semantic.model import named_params
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 
 @lru_cache(maxsize=16)
@@ -106,42 +111,25 @@ def timeout_param(func: Optional[ast.AST], patterns) -> Optional[str]:
     """The first timeout-like parameter of ``func``."""
     if func is None or not hasattr(func, "args"):
         return None
-    args = func.args  # type: ignore[attr-defined]
     match = _name_pattern(tuple(patterns)).match
-    for arg in list(getattr(args, "posonlyargs", [])) + list(args.args) + list(args.kwonlyargs):
+    for arg in named_params(func):
         if match(arg.arg):
             return arg.arg
     return None
 
 
-def import_op(statement: str) -> Optional[Tuple[str, str, str]]:
-    """``"from a.b import c"`` -> ("add_import", "a.b", "c"); ``"import a"`` -> (..., "a", "")."""
-    statement = statement.strip()
-    if not statement:
-        return None
-    try:
-        node = ast.parse(statement).body[0]
-    except (SyntaxError, IndexError):
-        return None
-    if isinstance(node, ast.ImportFrom) and node.module and len(node.names) == 1:
-        return ("add_import", node.module, node.names[0].name)
-    if isinstance(node, ast.Import) and len(node.names) == 1:
-        return ("add_import", node.names[0].name, "")
-    return None
-
-
-def configured_timeout(ctx) -> Tuple[str, Tuple[Tuple[Any, ...], ...]]:
+def configured_timeout(ctx: FileContext) -> Tuple[str, Tuple[AddImport, ...]]:
     """The expression the fixes insert and the import it needs (as fix ops)."""
     value = ctx.option("timeouts", "fix-timeout")
-    extra = import_op(ctx.option("timeouts", "fix-timeout-import"))
+    extra = import_from_statement(ctx.option("timeouts", "fix-timeout-import"))
     return value, ((extra,) if extra is not None else ())
 
 
-def add_timeout_fix(call: ast.Call, ctx, keyword: str, param: Optional[str]) -> Fix:
+def add_timeout_fix(call: ast.Call, ctx: FileContext, keyword: str, param: Optional[str]) -> Fix:
     """Forward the enclosing function's ``param`` when there is one, else the configured timeout."""
     if param is not None:
-        return Fix(f"Forward `{param}` as `{keyword}=`", UNSAFE,
-                   (("add_keyword", ctx.node_range(call), keyword, param),))
+        return Fix(f"Forward `{param}` as `{keyword}=`", Safety.UNSAFE,
+                   (AddKeyword(ctx.node_range(call), keyword, param),))
     value, imports = configured_timeout(ctx)
-    return Fix(f"Add `{keyword}={value}`", UNSAFE,
-               (("add_keyword", ctx.node_range(call), keyword, value),) + imports)
+    return Fix(f"Add `{keyword}={value}`", Safety.UNSAFE,
+               (AddKeyword(ctx.node_range(call), keyword, value),) + imports)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-from leaklint.checks.base import Rule
+from leaklint.checks.base import Rule, RuleFix
 from leaklint.checks.timeouts.common import add_timeout_fix, opaque_dsn, passes_timeout
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL101",
     name="blocking-call-without-timeout",
     family="timeouts",
     summary="A call that waits on a peer (HTTP, socket, database, subprocess, lock or future) has no timeout.",
-    fix="unsafe",
+    fix=RuleFix.UNSAFE,
     doc="""
 ## What it finds
 Calls listed in the `blocking-calls` catalogue (`rules/blocking-calls.toml`) made without a
@@ -46,13 +49,6 @@ may hold `connect_timeout`); httpx calls (they have a 5 s default; `timeout=None
 
 A receiver whose value comes from a local function (`session = make_session()`) is typed with
 astroid, lazily, for that call site only.
-
-Parity (`docs/parity/LL1.md`): ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout`
-report the `requests` calls too. Deliberate differences: all four also report the caller's
-`**kwargs` and `*args`, and all but pylint a dict that holds `timeout` (the timeout may travel
-there); bandit and semgrep report a
-local name that shadows `requests`; bandit reports computed timeouts (`min(timeout, 5)`); S113
-and B113 report `timeout=None` as missing, which is LL102 here.
 
 ## Why it hurts in production
 Without a timeout the call waits as long as the peer keeps the connection open: forever, when a
@@ -89,6 +85,22 @@ function that receives a timeout-like parameter it forwards that parameter inste
   parameter names that carry a caller's budget.
 - `[tool.leaklint.blocking-calls.calls."mylib.fetch"]` with `timeout-keyword` and optionally
   `timeout-position` teaches leaklint an in-house client.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+Details in `docs/parity/LL1.md`. Ruff S113, bandit B113, pylint W3101 and semgrep `use-timeout`
+report the `requests` calls too. Deliberate differences: all four also report the caller's
+`**kwargs` and `*args`, and all but pylint a dict that holds `timeout` (the timeout may travel
+there); bandit and semgrep report a
+local name that shadows `requests`; bandit reports computed timeouts (`min(timeout, 5)`); S113
+and B113 report `timeout=None` as missing, which is LL102 here.
+
+## References
+- https://requests.readthedocs.io/en/latest/user/advanced/#timeouts
+- https://docs.python.org/3/library/socket.html#socket.socket.settimeout
 """,
 )
 
@@ -122,7 +134,7 @@ _WAIT_AFTER_KILL = frozenset({"communicate", "wait"})
 _FUTURE_METHODS = frozenset({"result", "exception", "get"})
 
 
-def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> bool:
+def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx: FileContext, state) -> bool:
     """Report ``call`` when it passes no timeout; True when reported."""
     if entry.get("has-default"):
         return False
@@ -147,6 +159,7 @@ def check(call: ast.Call, target: str, entry: Mapping[str, Any], ctx, state) -> 
     param = state.timeout_param(func_node)
     if param is not None and _caller_chose_no_limit(call, func_node, param, model):
         return False
-    ctx.report("LL101", call, f"`{target}` has no timeout: it can wait forever {_WAITS_FOR.get(kind, _PEER)}",
+    ctx.report("LL101", call, f"`{target}` has no timeout: it can wait forever {_WAITS_FOR.get(kind, _PEER)}; "
+               f"pass `{keyword}=`",
                add_timeout_fix(call, ctx, keyword, param))
     return True

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from leaklint.checks.base import Rule
-from leaklint.findings import UNSAFE, Fix
+from leaklint.checks.base import Rule, RuleFix
+from leaklint.findings import Fix, Safety
+from leaklint.fixes.ops import AddImport, Replace
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL104",
     name="blocking-call-in-async",
     family="timeouts",
     summary="A blocking call runs directly inside `async def` and stalls the whole event loop.",
-    fix="sometimes",
+    fix=RuleFix.SOMETIMES,
     doc="""
 ## What it finds
 Inside the body of an `async def` (not in a nested sync `def` or a `lambda`, which is how work
@@ -27,13 +31,6 @@ is handed to `asyncio.to_thread`/`run_in_executor`), a call that blocks the thre
 
 An awaited call (`await client.get(...)`) is an async API and is not reported.
 
-Parity: ruff and flake8-async ASYNC210 (sync HTTP), ASYNC212 (httpx sync client), ASYNC220/221/
-222 (processes), ASYNC230 (files), ASYNC251 (`time.sleep`). Deliberate differences: the
-`subprocess.Popen` constructor is reported (ASYNC220) but `os.spawn*` with `P_NOWAIT` is not, and
-`os.path` probes (ASYNC240) are not reported: they are quick metadata calls. flake8-async
-reports a local function named like a library call (`def urlopen`); leaklint resolves names. A
-parameter annotated with a string (`client: "httpx.Client"`) is not typed (ruff ASYNC212 reads it).
-
 ## Why it hurts in production
 An event loop runs every request of the process on one thread. A blocking call freezes all of
 them: health checks time out, heartbeats are missed, and one slow dependency turns into a full
@@ -41,6 +38,10 @@ outage of the service while CPU stays idle.
 
 ## Example
 ```python
+import time
+
+import requests
+
 async def poll(url):
     time.sleep(1)
     return requests.get(url, timeout=5)
@@ -48,6 +49,10 @@ async def poll(url):
 
 ## Use instead
 ```python
+import asyncio
+
+import requests
+
 async def poll(url):
     await asyncio.sleep(1)
     return await asyncio.to_thread(requests.get, url, timeout=5)
@@ -61,19 +66,35 @@ have no fix: the right replacement (an async client, a thread) is a design choic
 ## Options
 - `[tool.leaklint.async-blocking.calls."mylib.fetch_sync"]` with `kind` and `instead` adds a
   call; every `blocking-calls` entry counts too.
+
+## Known limitations
+A client reached through an attribute set in another module, or returned by a factory
+function, is not resolved, so calls on it are not checked.
+
+## Parity
+Ruff and flake8-async ASYNC210 (sync HTTP), ASYNC212 (httpx sync client), ASYNC220/221/
+222 (processes), ASYNC230 (files), ASYNC251 (`time.sleep`). Deliberate differences: the
+`subprocess.Popen` constructor is reported (ASYNC220) but `os.spawn*` with `P_NOWAIT` is not, and
+`os.path` probes (ASYNC240) are not reported: they are quick metadata calls. flake8-async
+reports a local function named like a library call (`def urlopen`); leaklint resolves names. A
+parameter annotated with a string (`client: "httpx.Client"`) is not typed (ruff ASYNC212 reads it).
+
+## References
+- https://docs.python.org/3/library/asyncio-dev.html#running-blocking-code
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread
 """,
 )
 
 
-def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx) -> None:
+def check(call: ast.Call, target: str, kind: str, instead: Optional[str], ctx: FileContext) -> None:
     if isinstance(ctx.model.parent(call), ast.Await):
         return
-    hint = f"; use {instead}" if instead else ""
+    hint = f"; use {instead}" if instead else "; await an async equivalent or `asyncio.to_thread(...)`"
     ctx.report("LL104", call, f"`{target}` blocks the event loop inside `async def` ({kind}){hint}",
                _sleep_fix(call, target, ctx))
 
 
-def _sleep_fix(call: ast.Call, target: str, ctx) -> Optional[Fix]:
+def _sleep_fix(call: ast.Call, target: str, ctx: FileContext) -> Optional[Fix]:
     if target != "time.sleep" or call.keywords or len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
         return None
     asyncio_name = _module_alias(ctx.model, "asyncio")
@@ -82,10 +103,10 @@ def _sleep_fix(call: ast.Call, target: str, ctx) -> Optional[Fix]:
         asyncio_name = "asyncio"
         if ctx.model.module_scope.bindings.get("asyncio"):
             return None  # the name is taken by something else
-        ops.append(("add_import", "asyncio", ""))
+        ops.append(AddImport("asyncio", ""))
     code = f"await {asyncio_name}.sleep({ctx.segment(call.args[0])})"
-    ops.insert(0, ("replace", ctx.node_range(call), code))
-    return Fix(f"Replace with `{code}`", UNSAFE, tuple(ops))
+    ops.insert(0, Replace(ctx.node_range(call), code))
+    return Fix(f"Replace with `{code}`", Safety.UNSAFE, tuple(ops))
 
 
 def _module_alias(model, module: str) -> Optional[str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
-from typing import Iterable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Iterable, List, Optional, Tuple
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL105",
@@ -30,11 +33,6 @@ Not findings:
 - `except Exception`: since Python 3.8 `CancelledError` is not an `Exception`;
 - handlers in sync functions (a thread catching `CancelledError` from `future.result()` is not
   cancelled itself).
-
-Parity: flake8-async ASYNC103 (cancellation caught and not re-raised) and ASYNC104 (cancelled
-caught and `return`ed or another exception raised). Deliberate differences: a `try` body without
-an await is not reported (ASYNC103 reports it), and the cancel-then-await-your-own-task pattern
-is accepted.
 
 ## Why it hurts in production
 Cancellation is how a timeout, a client disconnect or a shutdown stops a task. A handler that
@@ -69,6 +67,16 @@ No fix: where to re-raise, and what cleanup must run first, is the handler's bus
 ## Options
 - `[tool.leaklint.async-blocking.cancelled-errors] "mylib.Cancelled" = true` adds an exception
   class that carries cancellation.
+
+## Parity
+Flake8-async ASYNC103 (cancellation caught and not re-raised) and ASYNC104 (cancelled
+caught and `return`ed or another exception raised). Deliberate differences: a `try` body without
+an await is not reported (ASYNC103 reports it), and the cancel-then-await-your-own-task pattern
+is accepted.
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#task-cancellation
+- https://docs.python.org/3/library/asyncio-exceptions.html#asyncio.CancelledError
 """,
 )
 
@@ -206,7 +214,7 @@ def cancelled_before(awaited: list, node: ast.AST, state) -> bool:
     return False
 
 
-def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
+def check_handler(handler: ast.ExceptHandler, ctx: FileContext, state, cancelled) -> None:
     model = ctx.model
     if not model.in_async_function(handler):
         return
@@ -220,10 +228,10 @@ def check_handler(handler: ast.ExceptHandler, ctx, state, cancelled) -> None:
     if not broad and cancelled_before(awaited_names(try_node.body, state), try_node, state):
         return
     ctx.report("LL105", handler, f"{what} catches the task's cancellation and does not re-raise it: "
-               "timeouts and shutdown cannot stop this task")
+               "timeouts and shutdown cannot stop this task; re-raise `CancelledError`")
 
 
-def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
+def check_suppress(with_node: ast.AST, ctx: FileContext, state, cancelled) -> None:
     model = ctx.model
     if not model.in_async_function(with_node):
         return
@@ -239,4 +247,5 @@ def check_suppress(with_node: ast.AST, ctx, state, cancelled) -> None:
         body = with_node.body  # type: ignore[attr-defined]
         if what != "`BaseException`" and cancelled_before(awaited_names(body, state), with_node, state):
             continue
-        ctx.report("LL105", expr, f"`contextlib.suppress` of {what} swallows the task's cancellation")
+        ctx.report("LL105", expr, f"`contextlib.suppress` of {what} swallows the task's cancellation; "
+                   "let `CancelledError` propagate")

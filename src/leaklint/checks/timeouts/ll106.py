@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import ast
 
 from leaklint.checks.base import Rule
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL106",
@@ -22,10 +27,6 @@ Not findings: `TaskGroup.create_task` (the group owns the task), tasks kept in a
 an attribute or a global, awaited, returned, passed to `gather`/`wait`, or given
 `add_done_callback`.
 
-Parity: ruff RUF006 (asyncio-dangling-task) and flake8-async ASYNC300 (create-task-no-reference)
-report the discarded result. leaklint also reports a local that is never read again (RUF006
-accepts any assignment).
-
 ## Why it hurts in production
 The event loop keeps only a weak reference to a task: a task nobody holds can be garbage
 collected before it finishes. When it fails, the exception is logged at best at garbage
@@ -34,12 +35,16 @@ work the request started simply does not happen, and nothing says so.
 
 ## Example
 ```python
+import asyncio
+
 async def handle(event):
     asyncio.create_task(notify(event))
 ```
 
 ## Use instead
 ```python
+import asyncio
+
 background = set()
 
 async def handle(event):
@@ -53,6 +58,14 @@ No fix: where the task should live (a set, a TaskGroup, an owner object) is a de
 
 ## Options
 - `[tool.leaklint.async-blocking.spawners] "mylib.spawn" = true` adds a task-starting call.
+
+## Parity
+Ruff RUF006 (asyncio-dangling-task) and flake8-async ASYNC300 (create-task-no-reference)
+report the discarded result. leaklint also reports a local that is never read again (RUF006
+accepts any assignment).
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task
 """,
 )
 
@@ -81,13 +94,13 @@ def _discarded(call: ast.Call, model) -> bool:
     return isinstance(parent, ast.comprehension) and node in parent.ifs
 
 
-def check(call: ast.Call, target: str, ctx) -> None:
+def check(call: ast.Call, target: str, ctx: FileContext) -> None:
     model = ctx.model
     parent = model.parent(call)
     short = target.rsplit(".", 1)[-1]
     if _discarded(call, model):
         ctx.report("LL106", call, f"the task from `{short}` is dropped: it may be garbage collected "
-                   "before it finishes and its exception is lost")
+                   "before it finishes and its exception is lost; keep a reference and await it")
         return
     targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target] if isinstance(parent, ast.AnnAssign) else []
     if len(targets) == 1 and isinstance(targets[0], ast.Name):
@@ -95,4 +108,4 @@ def check(call: ast.Call, target: str, ctx) -> None:
         name = targets[0].id
         if func is not None and _never_read(name, func):
             ctx.report("LL106", call, f"the task from `{short}` is kept only in `{name}`, which is never "
-                       "read: it may be garbage collected before it finishes")
+                       "read: it may be garbage collected before it finishes; keep a reference and await it")

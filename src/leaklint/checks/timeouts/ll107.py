@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Mapping, Optional
+from typing import TYPE_CHECKING, Mapping, Optional
 
 from leaklint.checks.base import Rule
 from leaklint.checks.timeouts.common import argument, is_none
+
+if TYPE_CHECKING:
+    from leaklint.analysis.file import FileContext
 
 RULE = Rule(
     code="LL107",
@@ -30,8 +33,6 @@ Not findings: the same offload awaited without a deadline, a deadline around nat
 `result(timeout=...)` on an executor that is not managed by `with` (the caller can
 `shutdown(wait=False, cancel_futures=True)`).
 
-Parity: no peer checks this.
-
 ## Why it hurts in production
 Python cannot stop a thread. The timeout cancels only the awaiting coroutine; the function in
 the thread runs to its end, holding its connection, its lock and an executor slot. Under a slow
@@ -40,14 +41,21 @@ dozen threads) is full and every `to_thread` call queues behind the ghosts.
 
 ## Example
 ```python
+import asyncio
+import socket
+
 async def lookup(host):
     return await asyncio.wait_for(asyncio.to_thread(socket.gethostbyname, host), 2)
 ```
 
 ## Use instead
 ```python
+import asyncio
+
+import requests
+
 async def lookup(host):
-    return await loop.getaddrinfo(host, None)   # a native coroutine is really cancelled
+    return await asyncio.get_running_loop().getaddrinfo(host, None)   # a native coroutine is really cancelled
 
 def fetch(url):
     return requests.get(url, timeout=2)         # or bound the blocking call itself
@@ -58,6 +66,13 @@ No fix: the blocking call itself needs a timeout, or a native async replacement.
 
 ## Options
 None.
+
+## Parity
+No peer checks this.
+
+## References
+- https://docs.python.org/3/library/asyncio-task.html#asyncio.wait_for
+- https://docs.python.org/3/library/concurrent.futures.html#concurrent.futures.Executor.shutdown
 """,
 )
 
@@ -72,16 +87,17 @@ def _is_offload(expr: Optional[ast.AST], model, offloads: Mapping[str, bool]) ->
     return model.qualname(expr.func) in offloads
 
 
-def check_wait_for(call: ast.Call, target: str, ctx, offloads: Mapping[str, bool]) -> None:
+def check_wait_for(call: ast.Call, target: str, ctx: FileContext, offloads: Mapping[str, bool]) -> None:
     inner = argument(call, "fut", 0)
     deadline = argument(call, "timeout", 1)
     if deadline is None or is_none(deadline):
         return
     if _is_offload(inner, ctx.model, offloads):
-        ctx.report("LL107", call, f"`{target}` times out the wait, not the thread: the work keeps running after the timeout")
+        ctx.report("LL107", call, f"`{target}` times out the wait, not the thread: the work keeps running after the timeout; "
+                   "bound the work itself")
 
 
-def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool], deadlines: Mapping[str, str]) -> None:
+def check_offload_in_deadline(call: ast.Call, ctx: FileContext, offloads: Mapping[str, bool], deadlines: Mapping[str, str]) -> None:
     model = ctx.model
     if not isinstance(model.parent(call), ast.Await) or not _is_offload(call, model, offloads):
         return
@@ -96,11 +112,11 @@ def check_offload_in_deadline(call: ast.Call, ctx, offloads: Mapping[str, bool],
                     name = model.qualname(expr.func)
                     if deadlines.get(name or "") == "context" and not all(is_none(a) for a in expr.args[:1]):
                         ctx.report("LL107", call, f"`{name}` cancels the await, not the thread: "
-                                   "the work keeps running after the timeout")
+                                   "the work keeps running after the timeout; bound the work itself")
                         return
 
 
-def check_executor_result(call: ast.Call, ctx, executors: Mapping[str, bool]) -> None:
+def check_executor_result(call: ast.Call, ctx: FileContext, executors: Mapping[str, bool]) -> None:
     """``ex.submit(f).result(timeout=t)`` inside ``with Executor() as ex``."""
     model = ctx.model
     deadline = argument(call, "timeout", 0)
@@ -117,5 +133,5 @@ def check_executor_result(call: ast.Call, ctx, executors: Mapping[str, bool]) ->
             continue
         if model.call_target(binding.value) in executors and binding.node in set(model.ancestors(call)):
             ctx.report("LL107", call, "the timeout stops the wait, but leaving the `with` block waits for the "
-                       "hung job anyway (`shutdown(wait=True)`)")
+                       "hung job anyway (`shutdown(wait=True)`); bound the work itself or shut down without waiting")
             return

@@ -6,12 +6,10 @@ import ast
 import re
 from typing import Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
-from leaklint.semantic.model import Binding, Model
+from leaklint.semantic.model import Binding, BindingKind, Model, positional_params
 from leaklint.semantic.taint.config import TaintConfig
 from leaklint.semantic.taint.values import CLEAN, External, Params, Taint, Value, join
 
-WEB_FRAMEWORKS = {"flask": "flask", "quart": "flask", "django": "django", "rest_framework": "django",
-                  "starlette": "starlette", "fastapi": "starlette", "aiohttp": "aiohttp", "tornado": "tornado"}
 # methods whose result is a flag or a count whatever the receiver holds
 _FLAG_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalpha", "isalnum", "isnumeric", "isidentifier",
                            "islower", "isupper", "isspace", "isdecimal", "__contains__", "count", "find", "index",
@@ -321,13 +319,13 @@ class TaintAnalysis:
 
     def _binding(self, b: Binding, use: ast.Name) -> Value:
         kind = b.kind
-        if kind in ("def", "class"):
+        if kind in (BindingKind.DEF, BindingKind.CLASS):
             return CLEAN
-        if kind == "import" or kind == "global":
+        if kind is BindingKind.IMPORT:
             return None
-        if kind == "param":
+        if kind is BindingKind.PARAM:
             return self._param(b)
-        if kind == "except":
+        if kind is BindingKind.EXCEPT:
             return Taint(use, "an exception message", "exception")
         if kind == "augassign":
             return self._augmented(b, use)
@@ -498,7 +496,7 @@ class TaintAnalysis:
         for bindings in self.model.module_scope.bindings.values():
             for b in bindings:
                 if b.kind == "import" and b.target:
-                    framework = WEB_FRAMEWORKS.get(b.target.split(".", 1)[0])
+                    framework = self.config.web_frameworks.get(b.target.split(".", 1)[0])
                     if framework:
                         found.add(framework)
         return frozenset(found)
@@ -622,8 +620,8 @@ def _allow_listed(node: ast.IfExp) -> Optional[str]:
 
 
 def _default_of(func: ast.AST, arg: ast.arg) -> Optional[ast.AST]:
-    args = func.args  # type: ignore[attr-defined]
-    positional = list(getattr(args, "posonlyargs", [])) + list(args.args)
+    args: ast.arguments = getattr(func, "args")
+    positional = positional_params(func)
     if arg in positional:
         offset = len(positional) - len(args.defaults)
         index = positional.index(arg) - offset

@@ -37,6 +37,7 @@ class TaintConfig:
         self.scope_parameters = dict(sources.get("scope-parameters", {}))
         self.scope_keys = dict(sources.get("scope-keys", {}))
         self.bounded_names = _globs(sources.get("bounded-names", {}))
+        self.web_frameworks = dict(sources.get("web-frameworks", {}))
 
     def is_identifier_name(self, name: str) -> bool:
         name = name.lstrip("_").lower()
