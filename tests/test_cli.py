@@ -43,7 +43,10 @@ def test_findings_exit_1_and_flake8_style_line():
     assert finding_lines(result.stdout) == [
         "bad.py:5:12: LL101 [*unsafe] `requests.get` has no timeout: it can wait forever on a peer that never answers; pass `timeout=`"
     ]
-    assert "Found 1 finding (1 fixable)." in result.stdout
+    # fixable means fixed by `--fix` as the command stands: this fix needs --unsafe-fixes too
+    assert "Found 1 finding (0 fixable)." in result.stdout
+    assert "1 more fix available with `--fix --unsafe-fixes`." in result.stdout
+    assert result.stdout.count("`leaklint rule CODE` explains a rule") == 1
 
 
 def test_default_path_is_current_directory():
@@ -167,7 +170,13 @@ def test_statistics_counts_per_rule():
     result = run("check", "--statistics", "a.py", "b.py")
     assert result.exit_code == 1
     stats = [line.split() for line in result.stdout.splitlines() if "blocking-call-without-timeout" in line]
+    assert stats == [["3", "LL101", "[*unsafe]", "blocking-call-without-timeout"]]
+    with_unsafe = run("check", "--statistics", "--unsafe-fixes", "a.py", "b.py")
+    stats = [line.split() for line in with_unsafe.stdout.splitlines() if "blocking-call-without-timeout" in line]
     assert stats == [["3", "LL101", "[*]", "blocking-call-without-timeout"]]
+    assert "Found 3 findings (3 fixable)." in with_unsafe.stdout
+    assert finding_lines(with_unsafe.stdout)[0].startswith("a.py:5:12: LL101 [*] ")
+    assert "more fix" not in with_unsafe.stdout
 
 
 def test_quiet_prints_findings_only():
@@ -200,7 +209,19 @@ def test_fix_without_unsafe_fixes_leaves_unsafe_fixes_alone():
     result = run("check", "--fix", "bad.py")
     assert result.exit_code == 1
     assert path.read_text(encoding="utf-8") == HAZARD
-    assert "1 fix available with `--fix --unsafe-fixes`." in result.stdout
+    assert "Found 1 finding (0 fixable)." in result.stdout
+    assert "1 more fix available with `--unsafe-fixes`." in result.stdout
+
+
+def test_diff_says_how_many_more_fixes_unsafe_fixes_would_apply():
+    path = write("bad.py", HAZARD)
+    result = run("check", "--diff", "bad.py")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == "leaklint: 1 more fix available with `--unsafe-fixes`.\n"
+    shown = run("check", "--diff", "--unsafe-fixes", "bad.py")
+    assert shown.exit_code == 1 and "+    return requests.get(url, timeout=10)" in shown.stdout
+    assert "more fix" not in shown.stderr
+    assert path.read_text(encoding="utf-8") == HAZARD
 
 
 def test_fix_with_unsafe_fixes_rewrites_and_exits_0():
@@ -351,10 +372,19 @@ def test_rule_prints_documentation_sections():
     assert text.startswith("# LL101 blocking-call-without-timeout")
 
 
-def test_rule_unknown_code_exits_2():
-    result = run("rule", "LL999")
+def test_rule_by_name_prints_the_same_documentation():
+    by_code = run("rule", "LL101")
+    by_name = run("rule", "blocking-call-without-timeout")
+    assert by_name.exit_code == 0
+    assert by_name.stdout == by_code.stdout
+    assert run("rule", "Resource-Never-Closed").stdout.startswith("# LL401 resource-never-closed")
+
+
+@pytest.mark.parametrize("unknown", ["LL999", "blocking-call"])
+def test_rule_unknown_code_exits_2(unknown):
+    result = run("rule", unknown)
     assert result.exit_code == 2
-    assert "unknown rule code 'LL999'" in result.output
+    assert f"unknown rule code or name {unknown!r}" in result.output
     assert "Traceback" not in result.output
 
 

@@ -47,6 +47,8 @@ def reported(output: str):
     ("pyproject.toml", "[tool.leaklint]\ntimeouts = 3\n",
      "pyproject.toml: tool.leaklint.timeouts: expected a table of options"),
     ("leaklint.toml", "selekt = []\n", "leaklint.toml: selekt: unknown key"),
+    ("leaklint.toml", "github-level = \"warn\"\n",
+     "leaklint.toml: github-level: expected one of 'error', 'warning', 'notice', got 'warn'"),
     (".leaklint.toml", "select = [\"LL1\", 5]\n", ".leaklint.toml: select: expected a list of rule codes"),
 ])
 def test_configuration_errors_name_file_and_key(name, body, expected):
@@ -212,3 +214,12 @@ def test_skip_file(prefix, skipped):
 def test_skip_file_also_skips_unparsable_content():
     write("app.py", "# leaklint: skip-file\ndef broken(:\n")
     assert run("check", "app.py").exit_code == 0
+
+
+def test_unknown_key_lists_each_key_once():
+    write("bad.py", HAZARD)
+    write("leaklint.toml", "selekt = []\n")
+    result = run("check", "bad.py")
+    listed = result.stderr.split("expected one of ", 1)[1].strip().split(", ")
+    assert len(listed) == len(set(listed)), listed
+    assert {"select", "github-level", "caches", "timeouts", "blocking-calls"} <= set(listed)

@@ -54,13 +54,32 @@ def test_mixed_newlines_survive_line_by_line():
     assert Path("svc.py").read_bytes() == before.replace(b"get(url)", b"get(url, timeout=10)")
 
 
-@pytest.mark.parametrize("mode", [0o755, 0o600, 0o640, 0o444])
-def test_fix_keeps_the_file_mode(mode):
+@pytest.mark.parametrize("mode, extra", [(0o755, ()), (0o600, ()), (0o640, ()), (0o444, ("--fix-read-only",))])
+def test_fix_keeps_the_file_mode(mode, extra):
     Path("svc.py").write_text(HAZARD, encoding="utf-8")
     os.chmod("svc.py", mode)
-    assert fix("svc.py").exit_code == 0
+    assert fix("svc.py", extra=extra).exit_code == 0
     assert stat.S_IMODE(os.stat("svc.py").st_mode) == mode
     assert Path("svc.py").read_text(encoding="utf-8") == FIXED
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o555])
+def test_read_only_file_survives_fix_byte_for_byte(mode):
+    """Even as root, who could write it: the mode says not to."""
+    before = HAZARD.replace("\n", "\r\n").encode()
+    Path("svc.py").write_bytes(before)
+    Path("other.py").write_text(HAZARD, encoding="utf-8")
+    os.chmod("svc.py", mode)
+    result = fix("svc.py", "other.py")
+    assert result.exit_code == 1
+    assert Path("svc.py").read_bytes() == before
+    assert stat.S_IMODE(os.stat("svc.py").st_mode) == mode
+    assert Path("other.py").read_text(encoding="utf-8") == FIXED  # the writable one is fixed
+    report = result.stdout.splitlines()
+    assert "svc.py:1:1: LL003 fixes not written: the file is read-only; left as it is " \
+           "(`--fix-read-only` writes it anyway)" in report
+    assert any(line.startswith("svc.py:5:12: LL101") for line in report)  # still reported
+    assert leftovers() == []
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
@@ -184,3 +203,17 @@ def test_remove_statement_names_lines_compound_and_small_statements(text, rng, e
     from leaklint.fixes.ops import RemoveStatement
 
     assert apply_ops(text, [RemoveStatement(rng)]) == expected
+
+
+def test_fix_only_reports_a_read_only_file_and_fails():
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    Path("other.py").write_text(HAZARD, encoding="utf-8")
+    os.chmod("svc.py", 0o444)
+    result = fix("svc.py", "other.py", extra=("--fix-only",))
+    assert result.exit_code == 1  # a fix that could not be written is a problem, unlike a finding left
+    assert result.stdout.splitlines() == [
+        "svc.py:1:1: LL003 fixes not written: the file is read-only; left as it is (`--fix-read-only` writes it anyway)",
+        "Fixed 1; 1 finding left, reported by `leaklint check`.",
+    ]
+    assert Path("other.py").read_text(encoding="utf-8") == FIXED
+    assert Path("svc.py").read_text(encoding="utf-8") == HAZARD

@@ -120,6 +120,63 @@ def test_text_marks_fixable_and_summarises():
     out = text.render(tricky_findings(), statistics=False, quiet=False)
     lines = out.splitlines()
     assert lines[0].startswith("dir, with: odd/ü x.py:5:12: LL101 [*unsafe] 100% sure")
-    assert "Found 2 findings (1 fixable)." in lines
+    assert "Found 2 findings (0 fixable); 1 path not analysed (LL001)." in lines
+    assert "1 more fix available with `--fix --unsafe-fixes`." in lines
+    assert "Found 2 findings (1 fixable); 1 path not analysed (LL001)." in text.render(
+        tricky_findings(), unsafe_fixes=True).splitlines()
     assert text.render([], quiet=False) == "All checks passed.\n"
     assert text.render([], quiet=True) == ""
+
+
+# --------------------------------------------------------------------------- levels and doc URLs
+@pytest.mark.parametrize("config, flags, level", [
+    ("", (), "error"),
+    ('github-level = "warning"\n', (), "warning"),
+    ('github-level = "warning"\n', ("--github-level", "notice"), "notice"),
+    ("", ("--github-level", "warning"), "warning"),
+])
+def test_github_level_from_configuration_and_flag(config, flags, level):
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    Path("leaklint.toml").write_text(config, encoding="utf-8")
+    result = run("check", "--no-cache", "--format", "github", *flags, "svc.py")
+    assert result.exit_code == 1
+    (line,) = result.stdout.splitlines()
+    assert line.startswith(f"::{level} file=svc.py,line=5,col=12,endLine=5,endColumn=29,title=leaklint LL101::LL101 ")
+
+
+def test_json_and_sarif_carry_each_rules_doc_url():
+    from leaklint.config import DOCS_URL
+    from leaklint.config.registry import CODES
+
+    data = json.loads(json_format.render(tricky_findings()))
+    assert [d["url"] for d in data] == [DOCS_URL + "LL101.md", DOCS_URL + "LL001.md"]
+    doc = json.loads(sarif.render(tricky_findings(), root="."))
+    uris = {r["id"]: r["helpUri"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(uris) == set(CODES)
+    for code, uri in uris.items():
+        assert uri == f"{DOCS_URL}{code}.md"
+        assert (REPO / "docs" / "rules" / f"{code}.md").is_file()  # the address names a file of the project
+    assert DOCS_URL.endswith("/docs/rules/")
+
+
+def test_one_run_writes_several_reports():
+    Path("svc.py").write_text(HAZARD, encoding="utf-8")
+    result = run("check", "--no-cache", "--format", "github", "--report", "sarif:out/../r.sarif",
+                 "--report", "json:r.json", "--report", "text:r.txt", "svc.py")
+    assert result.exit_code == 2 and "out/../r.sarif: cannot write" in result.stderr  # no such folder
+    result = run("check", "--no-cache", "--format", "github", "--report", "sarif:r.sarif",
+                 "--report", "json:r.json", "--report", "text:r.txt", "svc.py")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("::error file=svc.py,line=5")
+    sarif_doc = json.loads(Path("r.sarif").read_text(encoding="utf-8"))
+    assert [r["ruleId"] for r in sarif_doc["runs"][0]["results"]] == ["LL101"]
+    assert sarif_doc["runs"][0]["results"][0].get("fixes")  # edits computed for a SARIF report too
+    assert [d["code"] for d in json.loads(Path("r.json").read_text(encoding="utf-8"))] == ["LL101"]
+    assert Path("r.txt").read_text(encoding="utf-8").startswith("svc.py:5:12: LL101 [*unsafe] ")
+
+
+@pytest.mark.parametrize("value", ["sarif", "xml:out.xml", "json:"])
+def test_report_needs_a_known_format_and_a_file(value):
+    result = run("check", "--report", value, ".")
+    assert result.exit_code == 2
+    assert "expected FORMAT:FILE" in result.output

@@ -194,3 +194,29 @@ def test_messages_say_what_leaks():
     assert "zombie" in messages[0]
     assert "never closes the connection" in messages[1]
     assert "connection pool" in messages[2]
+
+
+def test_with_fix_safety_as_the_fixture_marks_it():
+    """``LL401_safe_fix.py`` marks each finding `[*]` (safe: wrapping it in `with` cannot change
+    behaviour) or `[*unsafe]`; the fixes must say the same."""
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "LL401_safe_fix.py"
+    text = fixture.read_text(encoding="utf-8")
+    marked = {i: ("safe" if "LL401 [*]" in line else "unsafe")
+              for i, line in enumerate(text.splitlines(), 1) if "# error: LL401" in line}
+    findings = check_source(text, select=("LL401",), filename="svc.py")
+    assert {f.line: f.fix.safety for f in findings} == marked
+    assert list(marked.values()).count("safe") == 3
+
+
+def test_fix_hook_default_arguments_do_useful_work(tmp_path):
+    """`leaklint check --fix-only`, as the leaklint-fix hook runs it with no arguments."""
+    from helpers import cli
+
+    (tmp_path / "svc.py").write_text("def read(path):\n    handle = open(path)\n    return handle.read()\n",
+                                     encoding="utf-8")
+    result = cli("check", "--no-cache", "--fix-only", "svc.py")
+    assert result.exit_code == 0 and "Fixed 1." in result.stdout
+    assert (tmp_path / "svc.py").read_text(encoding="utf-8") == (
+        "def read(path):\n    with open(path) as handle:\n        return handle.read()\n")

@@ -21,7 +21,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COM
 def snapshot(dest: Path, env: dict) -> Path:
     """This source tree as it is now, in a repository of its own. try-repo on the tree itself
     would add uncommitted changes to tracked files but leave out new files."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, timeout=120,
                             capture_output=True, env=env).stdout.decode().split("\0")
     for name in filter(None, listed):
         source = ROOT / name
@@ -29,7 +29,7 @@ def snapshot(dest: Path, env: dict) -> Path:
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
-        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True, env=env)
+        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True, env=env, timeout=120)
     return dest
 
 
@@ -46,7 +46,7 @@ def test_hooks_check_fix_and_pass(tmp_path):
     env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
            "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig")}
     (tmp_path / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
-    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+    git = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env, timeout=120)
     hooks_repo = snapshot(tmp_path / "leaklint", env)
     git("init", "-q")
     (repo / "service.py").write_text(HAZARD, encoding="utf-8")
@@ -87,3 +87,26 @@ def test_unsafe_fixes_from_the_configuration(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.leaklint]\nunsafe-fixes = 1\n", encoding="utf-8")
     result = cli("check", "--no-cache", "service.py")
     assert result.exit_code == 2 and "unsafe-fixes: expected true or false" in result.output
+
+
+def test_both_hooks_report_each_finding_once(tmp_path):
+    """The fixer applies what it can and leaves the reporting to the checker."""
+    import shlex
+
+    import yaml
+    from helpers import cli
+
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    (tmp_path / "service.py").write_text(HAZARD, encoding="utf-8")
+    (tmp_path / "other.py").write_text(HAZARD.replace("fetch", "load"), encoding="utf-8")
+    outputs = []
+    for hook in ("leaklint-fix", "leaklint"):  # the order of the README's configuration
+        program, *args = shlex.split(hooks[hook]["entry"])
+        assert program == "leaklint"
+        outputs.append(cli(*args, "--no-cache", "service.py", "other.py"))
+    fix, check = outputs
+    assert fix.exit_code == 0, fix.output  # nothing it could fix (LL101's fix is unsafe), nothing broken
+    assert "LL101" not in fix.stdout
+    assert "Fixed 0; 2 findings left, reported by `leaklint check`." in fix.stdout
+    assert check.exit_code == 1
+    assert [line.split(":")[0] for line in check.stdout.splitlines() if ": LL101" in line] == ["other.py", "service.py"]

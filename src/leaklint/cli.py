@@ -22,6 +22,17 @@ def _split_codes(values: Sequence[str]) -> List[str]:
     return out
 
 
+def _reports(ctx, param, values: Sequence[str]) -> List[Tuple[str, str]]:
+    out = []
+    for value in values:
+        fmt, sep, path = value.partition(":")
+        if not sep or fmt not in FORMATS or not path:
+            raise click.BadParameter(f"{value!r}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}",
+                                     ctx=ctx, param=param)
+        out.append((fmt, path))
+    return out
+
+
 class LeaklintGroup(click.Group):
     def main(self, *args, **kwargs):  # usage errors exit 2 (click's default) and never trace
         # a file name that is not valid UTF-8 reaches us with surrogates: print its original bytes
@@ -55,14 +66,21 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path(readable=False))  # leaklint says why it cannot read one
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (comma-separated).")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to enable on top of the selection.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--github-level", type=click.Choice(["error", "warning", "notice"]),
+              help="Level of `--format github` annotations (default: `github-level` from the configuration, else error).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to a file.")
+@click.option("--report", "reports", multiple=True, metavar="FORMAT:FILE", callback=_reports,
+              help="Also write the findings in FORMAT to FILE (repeatable): one run, several reports.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, also apply unsafe fixes.")
+@click.option("--fix-only", is_flag=True,
+              help="Apply fixes; report only what could not be read or fixed, not the findings left.")
+@click.option("--fix-read-only", is_flag=True, help="With --fix, also rewrite files whose mode is read-only.")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule.")
@@ -78,16 +96,17 @@ def main() -> None:
               help="The Python grammar the code is written for (default: the newest, py314).")
 @click.option("--diff-only", "--new-from-rev", "diff_only", metavar="REV",
               help="Report only findings on lines changed since git revision REV (and in untracked files).")
-def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, output_file, fix,
-          unsafe_fixes, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
+def check(paths: Tuple[str, ...], select, ignore, extend_select, output_format, github_level, output_file, reports, fix,
+          unsafe_fixes, fix_only, fix_read_only, diff, exit_zero, statistics, timings, config_path, no_cache, jobs, quiet,
           stdin_filename, baseline, write_baseline, target_version, diff_only) -> None:
     """Check PATHS (files or directories; default `.`; `-` reads stdin)."""
-    from leaklint.run.check import CheckOptions, run_check
+    from leaklint.run.check import CheckOptions, Report, run_check
 
     options = CheckOptions(
         paths=list(paths) or ["."], select=_split_codes(select), ignore=_split_codes(ignore),
-        extend_select=_split_codes(extend_select), output_format=output_format, output_file=output_file,
-        fix=fix, unsafe_fixes=unsafe_fixes, diff=diff, exit_zero=exit_zero, statistics=statistics,
+        extend_select=_split_codes(extend_select), output_format=output_format, github_level=github_level,
+        output_file=output_file, reports=[Report(fmt, path) for fmt, path in reports],
+        fix=fix or fix_only, unsafe_fixes=unsafe_fixes, fix_only=fix_only, fix_read_only=fix_read_only, diff=diff, exit_zero=exit_zero, statistics=statistics,
         timings=timings, config_path=config_path, use_cache=not no_cache, workers=jobs, quiet=quiet,
         stdin_filename=stdin_filename, baseline=baseline, write_baseline=write_baseline, diff_only=diff_only,
         target_version=target_version,
@@ -128,12 +147,15 @@ def rules_table_markdown() -> str:
 @main.command("rule")
 @click.argument("code")
 def rule_command(code: str) -> None:
-    """Print the documentation of rule CODE."""
-    from leaklint.checks import rules_by_code
+    """Print the documentation of rule CODE (a code such as LL101, or a name such as
+    blocking-call-without-timeout)."""
+    from leaklint.checks import all_rules
 
-    rule = rules_by_code().get(code.upper())
+    wanted = code.strip().lower()
+    rule = next((r for r in all_rules() if wanted in (r.code.lower(), r.name)), None)
     if rule is None:
-        raise click.BadParameter(f"unknown rule code {code!r}; `leaklint rules` lists them", param_hint="CODE")
+        raise click.BadParameter(f"unknown rule code or name {code!r}; `leaklint rules` lists them",
+                                 param_hint="CODE")
     click.echo(rule.render_doc())
 
 

@@ -15,8 +15,11 @@ LL001 = Rule(
     summary="A file could not be read, decoded or parsed, so nothing in it was checked.",
     doc="""
 ## What it finds
-A file that cannot be read (vanished, unreadable, a directory), cannot be decoded (invalid bytes
-for its encoding, a wrong encoding cookie, NUL bytes) or does not parse as Python.
+A file that cannot be read (vanished, permission denied, not a regular file), cannot be decoded
+(invalid bytes for its encoding, a wrong encoding cookie, NUL bytes) or does not parse as Python,
+and a folder that cannot be listed (`could not read directory: Permission denied`): nothing under
+it was checked. The summary counts these paths as not analysed, so a run that could read nothing
+never says "All checks passed".
 
 ## Why it hurts in production
 Nothing in such a file is checked, so its hazards stay invisible. The diagnostic says where the
@@ -73,7 +76,9 @@ LL003 = Rule(
     doc="""
 ## What it finds
 An autofix that was not written: applying it produced code that does not parse, the file changed
-on disk between reading and writing, or the write failed. The original file is left intact.
+on disk between reading and writing, the file is read-only (no write permission bit: its owner
+marked it not to be changed; `--fix-read-only` writes it anyway), or the write failed. The
+original file is left intact.
 
 ## Why it hurts in production
 The hazard the fix was meant to remove is still there.

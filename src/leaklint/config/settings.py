@@ -18,6 +18,7 @@ DEFAULT_EXCLUDE = (
     ".ruff_cache", ".leaklint_cache", "*.egg-info", ".eggs",
 )
 CONFIG_FILES = (".leaklint.toml", "leaklint.toml", "pyproject.toml")
+GITHUB_LEVELS = ("error", "warning", "notice")  # the workflow commands an annotation can be
 
 
 # the grammars ``target-version`` names (``py39`` ... ``py314``); code is parsed as the newest
@@ -47,6 +48,7 @@ class Settings:
     options: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     catalogue_extensions: Dict[str, Any] = field(default_factory=dict)
     unsafe_fixes: bool = False
+    github_level: str = "error"  # of `--format github` annotations: output only, not in the fingerprint
     target_version: Tuple[int, int] = NEWEST_TARGET
     root: str = "."
     config_path: Optional[str] = None
@@ -188,6 +190,10 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
             if not isinstance(value, bool):
                 raise ConfigError(f"{loc}: expected true or false, got {type(value).__name__}")
             settings.unsafe_fixes = value
+        elif key == "github-level":
+            if value not in GITHUB_LEVELS:
+                raise ConfigError(f"{loc}: expected one of {', '.join(map(repr, GITHUB_LEVELS))}, got {value!r}")
+            settings.github_level = value
         elif key == "target-version":
             settings.target_version = parse_target_version(value, loc)
         elif key == "per-file-ignores":
@@ -223,7 +229,8 @@ def apply_table(settings: Settings, table: Mapping[str, Any], where: str) -> Non
                 raise ConfigError("\n".join(errors))
             settings.catalogue_extensions[key] = value
         else:
-            expected = ["select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "unsafe-fixes",
-                        "target-version",
-                        *sorted(families), *catalogues]
+            # a family and a catalogue may share a name (``caches``): each name once
+            expected = dict.fromkeys(["select", "ignore", "extend-select", "per-file-ignores", "exclude",
+                                      "extend-exclude", "unsafe-fixes", "github-level", "target-version",
+                                      *sorted(families), *catalogues])
             raise ConfigError(f"{loc}: unknown key; expected one of {', '.join(expected)}")

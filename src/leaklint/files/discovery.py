@@ -6,6 +6,7 @@ import os
 import re
 import stat
 import time
+from dataclasses import dataclass
 from fnmatch import translate
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -14,6 +15,18 @@ from leaklint.files.gitignore import GitIgnore, relative_path
 
 class DiscoveryError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A folder the walk could not list: nothing under it was checked."""
+
+    path: str
+    reason: str  # the operating system's word for it: "Permission denied", ...
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 class Trail:
@@ -26,6 +39,7 @@ class Trail:
         self.folders: Dict[str, Tuple[int, int]] = {}  # absolute path -> (mtime_ns, seen_ns)
         self.files: Dict[str, Tuple[int, int, int]] = {}  # absolute path -> (size, mtime_ns, seen_ns)
         self.complete = True  # False when something could not be looked at
+        self.unreadable: List[Unreadable] = []  # folders that could not be listed, in walk order
 
     def folder(self, path: str, st: Optional[os.stat_result] = None) -> None:
         seen = time.time_ns()
@@ -88,8 +102,12 @@ def discover(paths: Sequence[str], exclude: Sequence[str], root: str,
     found: List[str] = []
     seen = set()
     for raw in paths:
-        if not os.path.lexists(raw):
-            raise DiscoveryError(f"{raw}: no such file or directory")
+        try:
+            os.lstat(raw)
+        except (FileNotFoundError, NotADirectoryError):
+            raise DiscoveryError(f"{raw}: no such file or directory") from None
+        except OSError:
+            pass  # there, but not to be looked at (a folder above it is not searchable): reading it says why
         if not os.path.isdir(raw):
             key = os.path.normpath(raw)
             if key not in seen:
@@ -145,9 +163,10 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore], res
     """Append the files to check under ``directory`` to ``out``, in name order."""
     try:
         st = os.stat(directory)
-    except OSError:
+    except OSError as exc:
         if trail is not None:
             trail.complete = False
+            trail.unreadable.append(Unreadable(directory, _reason(exc)))
         return
     key = (st.st_dev, st.st_ino)
     if key in visited:  # symlink loop
@@ -158,9 +177,10 @@ def _walk_dir(directory: str, excluded: _Excluder, ignores: List[GitIgnore], res
         trail.folder(absolute, st)  # taken before listing: a change after it changes the mtime
     try:
         entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
+    except OSError as exc:
         if trail is not None:
             trail.complete = False
+            trail.unreadable.append(Unreadable(directory, _reason(exc)))
         return
     if respect_gitignore and any(e.name == ".gitignore" for e in entries):
         gi = GitIgnore.load(absolute, trail)

@@ -16,6 +16,9 @@ from typing import Dict, List, Optional, Set
 HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
 
 
+GIT_TIMEOUT = 300  # seconds; `git diff` of a large repository takes a few
+
+
 class GitDiffError(Exception):
     """git is missing, the directory is not a repository, or the revision is unknown."""
 
@@ -23,9 +26,12 @@ class GitDiffError(Exception):
 def _git(args: List[str], cwd: str) -> str:
     try:
         proc = subprocess.run(["git", "-c", "core.quotePath=false", *args], cwd=cwd,
-                              capture_output=True, text=True, encoding="utf-8", errors="surrogateescape")
+                              capture_output=True, text=True, encoding="utf-8", errors="surrogateescape",
+                              timeout=GIT_TIMEOUT)
     except OSError as exc:
         raise GitDiffError(f"cannot run git: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:  # a lock held, a credential prompt, a network filesystem gone
+        raise GitDiffError(f"git {args[0]}: no answer after {GIT_TIMEOUT} seconds") from None
     if proc.returncode != 0:
         message = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit status {proc.returncode}"
         raise GitDiffError(f"git {args[0]}: {message}")

@@ -112,7 +112,7 @@ def fix_files(run: RunResult, jobs: List[Job], settings, options, write: bool) -
             fixed_total += outcome.applied
             continue
         try:
-            write_atomic(job.path, source, text)
+            write_atomic(job.path, source, text, read_only_too=options.fix_read_only)
         except WriteError as exc:
             out.extend(findings)
             out.append(Finding(job.display, 1, 1, 1, 1, "LL003", f"fixes not written: {exc}"))

@@ -23,7 +23,10 @@ def encode_like(source: Source, text: str) -> bytes:
     return data
 
 
-def write_atomic(path: str, source: Source, new_text: str) -> None:
+def write_atomic(path: str, source: Source, new_text: str, read_only_too: bool = False) -> None:
+    """Replace ``path`` by ``new_text``; a read-only file (no write permission bit, or none for
+    this user) is refused unless ``read_only_too``: its owner marked it not to be changed, and an
+    atomic replace in a writable folder would change it anyway."""
     try:
         data = encode_like(source, new_text)
     except UnicodeEncodeError as exc:
@@ -39,6 +42,12 @@ def write_atomic(path: str, source: Source, new_text: str) -> None:
     directory = os.path.dirname(real) or "."
     try:
         mode = stat.S_IMODE(os.stat(real).st_mode)
+    except OSError as exc:
+        raise WriteError(f"cannot re-read before writing: {exc.strerror}") from None
+    # the mode bits count for root too, who may write anyway
+    if not read_only_too and (not mode & 0o222 or not os.access(real, os.W_OK)):
+        raise WriteError("the file is read-only; left as it is (`--fix-read-only` writes it anyway)")
+    try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".leaklint-", suffix=".tmp")
     except OSError as exc:
         raise WriteError(f"cannot create a temporary file: {exc.strerror}") from None

@@ -29,7 +29,7 @@ class LeaklintConfigError(Exception):
 
 
 # settings per directory: finding the config file walks up the tree, once per directory is enough
-_SETTINGS: Dict[str, Tuple[Settings, Catalogue]] = {}
+_SETTINGS: Dict[str, Tuple[Settings, Catalogue]] = {}  # noqa: LL302 one entry per folder of one flake8 run
 
 
 def _settings_for(filename: str) -> Tuple[Settings, Catalogue]:

@@ -1,4 +1,4 @@
-"""GitHub Actions workflow commands: one ``::error`` annotation per finding."""
+"""GitHub Actions workflow commands: one annotation per finding, at the configured level (``::error`` by default)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(findings: Sequence[Finding], **_: object) -> str:
+def render(findings: Sequence[Finding], *, github_level: str = "error", **_: object) -> str:
     lines = []
+    level = github_level
     for f in findings:
-        level = "error"
         props = (
             f"file={escape_property(f.path)},line={f.line},col={f.column},"
             f"endLine={f.end_line},endColumn={f.end_column},title={escape_property('leaklint ' + f.code)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
+from leaklint.config import doc_url
 from leaklint.findings import Finding
 
 
@@ -25,6 +26,6 @@ def render(findings: Sequence[Finding], **_: object) -> str:
             "path": f.path, "line": f.line, "column": f.column,
             "end_line": f.end_line, "end_column": f.end_column,
             "code": f.code, "name": rules[f.code].name if f.code in rules else f.code,
-            "message": f.message, "fix": fix, "fingerprint": f.fingerprint,
+            "message": f.message, "url": doc_url(f.code), "fix": fix, "fingerprint": f.fingerprint,
         })
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"

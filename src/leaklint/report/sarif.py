@@ -8,6 +8,7 @@ from typing import Sequence
 from urllib.parse import quote
 
 from leaklint import __version__
+from leaklint.config import doc_url
 from leaklint.findings import Finding
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -39,6 +40,7 @@ def render(findings: Sequence[Finding], *, root: str = ".", **_: object) -> str:
             "shortDescription": {"text": r.summary},
             "fullDescription": {"text": r.summary},
             "help": {"text": r.render_doc(), "markdown": r.render_doc()},
+            "helpUri": doc_url(r.code),
             "defaultConfiguration": {"level": "error"},
             "properties": {"family": r.family, "fix": r.fix or "none"},
         })

@@ -215,7 +215,7 @@ def resolve_deferred(index: ProjectIndex, deferred) -> List[Finding]:
     return out
 
 
-_RESOLVERS: Dict[str, Optional[Callable[..., Any]]] = {}
+_RESOLVERS: Dict[str, Optional[Callable[..., Any]]] = {}  # noqa: LL302 one entry per kind of deferred finding
 
 
 def _resolver(kind: str) -> Optional[Callable[..., Any]]:

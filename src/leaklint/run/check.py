@@ -13,13 +13,15 @@ from typing import Dict, List, Optional
 from leaklint.config import registry
 from leaklint.config.settings import TARGET_VERSIONS, ConfigError, Settings, load_settings, validate_code
 from leaklint.files.discovery import DiscoveryError, Trail, discover, module_name_for
+from leaklint.findings import Finding
 from leaklint.run.analyse import Job, analyse_jobs
 from leaklint.run.fix import fix
 from leaklint.run.replay import Record
-from leaklint.run.report import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, error, exit_status, only_new_findings,
-                                 print_timings, report, report_fixed_stdin, write_baseline)
+from leaklint.run.report import (EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FILE_DIAGNOSTICS, Report, error,
+                                 exit_status, only_new_findings, print_timings, report, report_fixed_stdin,
+                                 write_baseline)
 
-__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "CheckOptions", "make_jobs", "run_check"]
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "EXIT_FINDINGS", "CheckOptions", "Report", "make_jobs", "run_check"]
 
 
 @dataclass
@@ -32,6 +34,10 @@ class CheckOptions:
     output_file: Optional[str] = None
     fix: bool = False
     unsafe_fixes: bool = False
+    fix_read_only: bool = False
+    fix_only: bool = False  # fix, and report only files and fixes that failed
+    github_level: Optional[str] = None  # None: as configured
+    reports: List[Report] = field(default_factory=list)  # ``--report FORMAT:FILE``
     diff: bool = False
     exit_zero: bool = False
     statistics: bool = False
@@ -66,6 +72,8 @@ def resolve_settings(options: CheckOptions) -> Settings:
         settings.target_version = TARGET_VERSIONS[options.target_version]
     # `unsafe-fixes = true` in the config lets hooks and editors fix everything without a flag
     options.unsafe_fixes = options.unsafe_fixes or settings.unsafe_fixes
+    if options.github_level:
+        settings.github_level = options.github_level
     return settings
 
 
@@ -80,7 +88,7 @@ def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] 
     exclude = tuple(settings.exclude) + tuple(settings.extend_exclude)
     stats: Dict[str, os.stat_result] = {}
     for path in discover(file_paths, exclude, settings.root, stats=stats, trail=trail):
-        display = os.path.normpath(path) if not path.startswith("./") else path[2:]
+        display = _display(path)
         st = stats.get(path)
         if st is None:  # named on the command line
             try:
@@ -97,6 +105,19 @@ def make_jobs(options: CheckOptions, settings: Settings, trail: Optional[Trail] 
             if not folder.startswith("\0"):
                 trail.folder(folder)
     return jobs
+
+
+def _display(path: str) -> str:
+    """How a discovered path is reported."""
+    return os.path.normpath(path) if not path.startswith("./") else path[2:]
+
+
+def unreadable_folders(trail: Trail) -> List[Finding]:
+    """An LL001 for each folder the walk could not list: what is in it was never checked."""
+    out = []
+    for folder in trail.unreadable:
+        out.append(Finding(_display(folder.path), 1, 1, 1, 1, "LL001", f"could not read directory: {folder.reason}"))
+    return out
 
 
 def run_check(options: CheckOptions) -> int:
@@ -147,6 +168,8 @@ def run_check(options: CheckOptions) -> int:
     record.save(result, jobs, trail, fixed.findings, fixing)
 
     findings = fixed.findings
+    if trail.unreadable and settings.is_enabled("LL001"):
+        findings = sorted(findings + unreadable_folders(trail), key=lambda f: f.sort_key)
     if narrow is not None:  # once, after fixing: fixes still apply to every fixable finding
         findings = narrow(findings)
     t_output = clock()
@@ -156,4 +179,6 @@ def run_check(options: CheckOptions) -> int:
     phases["output"] = clock() - t_output
     if options.timings:
         print_timings(phases, result)
+    if options.fix_only:  # the fixer of a pair of hooks: the findings left are the checker's
+        findings = [f for f in findings if f.code in FILE_DIAGNOSTICS]
     return exit_status(findings, fixed, result, options)

@@ -40,7 +40,8 @@ def fix(result: RunResult, jobs: List[Job], settings: Settings, options: CheckOp
         if stdin_mode and options.fix and not options.diff:
             stdin_text = outcome.stdin_text if outcome.stdin_text is not None else ""
         return Fixed(outcome.findings, outcome.fixed, outcome.diff, stdin_text)
-    wants_edits = options.output_format in REPORTS_WITH_EDITS
+    wants_edits = any(fmt in REPORTS_WITH_EDITS
+                      for fmt in (options.output_format, *(r.output_format for r in options.reports)))
     if wants_edits and any(f.fix is not None and not f.fix.edits for f in findings):
         from leaklint.fixes.session import attach_edits  # imported here: libcst loads only to fix
 

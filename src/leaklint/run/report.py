@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 import click
 
-from leaklint.findings import Finding
+from leaklint.findings import Finding, Safety
 from leaklint.report import formatter
 
 if TYPE_CHECKING:
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from leaklint.run.fix import Fixed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FILE_DIAGNOSTICS = ("LL001", "LL002", "LL003")  # about files and fixes, not code
+
+
+@dataclass(frozen=True)
+class Report:
+    """One more report of a run: ``--report FORMAT:FILE``."""
+
+    output_format: str
+    path: str
 
 
 def error(message: str) -> int:
@@ -72,27 +82,73 @@ def report_fixed_stdin(fixed: Fixed, options: CheckOptions) -> int:
 
 
 def report(findings: List[Finding], fixed: Fixed, settings: Settings, options: CheckOptions) -> int:
-    """Print the report, or write it to ``--output-file``; an exit status other than
-    ``EXIT_CLEAN`` when it cannot be written."""
+    """Print the report, or write it to ``--output-file``, and each ``--report``; an exit status
+    other than ``EXIT_CLEAN`` when one cannot be written."""
+    from leaklint.report.text import unsafe_hint
+
+    def render(output_format: str, shown: List[Finding] = findings, quiet: bool = options.quiet) -> str:
+        return formatter(output_format)(
+            shown, statistics=options.statistics, quiet=quiet, fixed=fixed.count,
+            unsafe_fixes=options.unsafe_fixes, fixing=options.fix, github_level=settings.github_level,
+            root=settings.root if settings.config_path else os.getcwd(),
+        )
+
     if options.diff:
         text = fixed.diff
         for f in findings:
             if f.code == "LL003":  # a fix left out of the diff must not go unnoticed
                 click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+        hint = unsafe_hint(_held_back(findings, options), fixing=True)
+        if hint:
+            click.echo(f"leaklint: {hint}", err=True)
+    elif options.fix_only:  # the fixer of a pair of hooks: the findings left are the checker's
+        problems = [f for f in findings if f.code in FILE_DIAGNOSTICS]
+        if options.output_format == "text" and not options.quiet:
+            text = render_fix_only(render("text", problems, quiet=True), fixed.count,
+                                   len(findings) - len(problems), _held_back(findings, options))
+        else:
+            text = render(options.output_format, problems)
     else:
-        text = formatter(options.output_format)(
-            findings, statistics=options.statistics, quiet=options.quiet, fixed=fixed.count,
-            root=settings.root if settings.config_path else os.getcwd(),
-        )
+        text = render(options.output_format)
     if options.output_file:
-        try:
-            with open(options.output_file, "w", encoding="utf-8", errors="surrogateescape") as handle:
-                handle.write(text)
-        except OSError as exc:
-            return error(f"{options.output_file}: cannot write: {exc.strerror}")
+        problem = _write_report(options.output_file, text)
+        if problem:
+            return error(problem)
     elif text:
         sys.stdout.write(text)
+    for extra in options.reports:  # the same findings, in more formats, from this one run
+        problem = _write_report(extra.path, render(extra.output_format))
+        if problem:
+            return error(problem)
     return EXIT_CLEAN
+
+
+def render_fix_only(problems: str, fixed: int, left: int, held_back: int) -> str:
+    """``--fix-only``'s text: the problems (files not read, fixes not written) as rendered, one
+    line of summary, and how many more fixes ``--unsafe-fixes`` would apply."""
+    from leaklint.report.text import unsafe_hint
+
+    noun = "finding" if left == 1 else "findings"
+    summary = f"Fixed {fixed}; {left} {noun} left, reported by `leaklint check`." if left else f"Fixed {fixed}."
+    hint = unsafe_hint(held_back, fixing=True)
+    return problems + summary + "\n" + (hint + "\n" if hint else "")
+
+
+def _held_back(findings: List[Finding], options: CheckOptions) -> int:
+    """How many findings have a fix that only ``--unsafe-fixes`` would apply."""
+    if options.unsafe_fixes:
+        return 0
+    return sum(1 for f in findings if f.fix is not None and f.fix.safety is not Safety.SAFE)
+
+
+def _write_report(path: str, text: str) -> Optional[str]:
+    """Write one report; the error to print when it cannot be written."""
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write(text)
+    except OSError as exc:
+        return f"{path}: cannot write: {exc.strerror}"
+    return None
 
 
 def print_timings(phases: Dict[str, float], result: RunResult) -> None:

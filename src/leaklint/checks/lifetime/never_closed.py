@@ -93,12 +93,21 @@ addresses and TCP state), pipe or child process open, or whose objects raise `Re
 one `leaked file descriptor ...` line each. See docs/runtime.md.
 
 ## Fix safety
-Unsafe, and offered only in the simple case: the resource is bound to a name by a plain
-assignment and used only in the statements that follow it in the same block. The fix turns the
-assignment into `with <call> as <name>:` (`async with` for async clients inside `async def`) around
-those statements and drops a trailing `<name>.close()`. The release now happens earlier, when the
-block ends; for an executor `with` also waits for submitted work, for `Popen` it waits for the
-child. No fix for `sqlite3`/`psycopg2` connections (their `with` does not close them) or for
+Offered only in the simple case: the resource is bound to a name by a plain assignment and used
+only in the statements that follow it in the same block. The fix turns the assignment into
+`with <call> as <name>:` (`async with` for async clients inside `async def`) around those
+statements and drops a trailing `<name>.close()`; the release now happens when the block ends.
+
+**Safe** when that cannot change behaviour: the catalogue entry says `with-fix-safe` (files,
+sockets, `requests`/`httpx`/`urllib3` clients: `with` gives back the object and releasing it only
+frees what it holds) and, inside the block, the resource is only the receiver of method calls
+(`f.read()`, `session.get(url)`), the iterable of a `for`, or an argument of a call whose result
+is not used after the block.
+
+**Unsafe** otherwise: a `csv.reader(f)` used after the block would read a
+closed file, a named temporary file is deleted while its name may still be used, `with` waits
+for an executor's work and for a `Popen` child, and an `aiohttp` response is read after its
+session closed. No fix for `sqlite3`/`psycopg2` connections (their `with` does not close them) or for
 blocks holding multi-line strings (re-indenting would change them).
 
 ## Options
@@ -234,7 +243,41 @@ def wrap_fix(call: ast.Call, entry: Dict[str, Any], fate: Fate, ctx: FileContext
         header += "  " + comment
     ops = [ReplaceStatement(ctx.node_range(stmt), header + "\n" + body_text)]
     ops.extend(RemoveStatement(ctx.node_range(s)) for s in following[: uses[-1] + 1])
-    return Fix(f"Wrap `{fate.name}` in `{keyword}`", Safety.UNSAFE, tuple(ops))
+    safe = bool(entry.get("with-fix-safe")) and _closing_early_is_invisible(
+        following[: uses[-1] + 1], fate.name, func, ctx.model)
+    return Fix(f"Wrap `{fate.name}` in `{keyword}`", Safety.SAFE if safe else Safety.UNSAFE, tuple(ops))
+
+
+def _closing_early_is_invisible(wrapped: List[ast.stmt], name: str, func: ast.AST, model) -> bool:
+    """Whether nothing can see that the resource is now released when the block ends: inside the
+    block it is only the receiver of method calls, the iterable of a ``for`` or an argument of a
+    call whose result (which may keep it: ``csv.reader(f)``) is not used after the block. (A use
+    in a nested scope, a generator or a comprehension hands it over: no finding, no fix.)"""
+    derived = set()
+    for stmt in wrapped:
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.Name) and node.id == name):
+                continue
+            parent = model.parent(node)
+            grandparent = model.parent(parent) if parent is not None else None
+            if isinstance(parent, ast.Attribute) and isinstance(grandparent, ast.Call) and grandparent.func is parent:
+                continue  # ``f.read()``, ``session.get(url)``: what they return is data
+            if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
+                continue  # ``for line in f:`` runs inside the block
+            if isinstance(parent, ast.Call) and node in parent.args:
+                derived.update(_bound_names(stmt))
+                continue
+            return False
+    if not derived:
+        return True
+    inside = {id(n) for stmt in wrapped for n in ast.walk(stmt)}
+    return not any(isinstance(n, ast.Name) and n.id in derived and id(n) not in inside for n in ast.walk(func))
+
+
+def _bound_names(stmt: ast.stmt) -> set:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+        stmt, (ast.AnnAssign, ast.AugAssign)) else []
+    return {n.id for target in targets for n in ast.walk(target) if isinstance(n, ast.Name)}
 
 
 def _shares_a_line(block: List[ast.stmt], first: int, last: int) -> bool:
