@@ -32,7 +32,7 @@ class Client:
         self.process = subprocess.Popen(list(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, cwd=str(cwd), env=env)
         self._ids = itertools.count(1)
-        self._messages: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()
+        self._messages: "queue.Queue[Optional[Dict[str, Any]]]" = queue.Queue()  # noqa: LL403 the server's messages of one test
         self.notifications: List[Dict[str, Any]] = []  # every notification received, in order
         self._responses: Dict[int, Dict[str, Any]] = {}
         self.versions: Dict[str, int] = {}
@@ -174,7 +174,7 @@ class Client:
         self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
     def shutdown(self, timeout: float = TIMEOUT) -> int:
-        self.request("shutdown", None)
+        self.request("shutdown", None)  # noqa: LL103 shutdown gets the client's default wait
         self.notify("exit", None)
         try:
             return self.process.wait(timeout=timeout)

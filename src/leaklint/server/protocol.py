@@ -35,7 +35,7 @@ class Worker:
     index being built never holds the process up after ``exit``."""
 
     def __init__(self, name: str):
-        self._jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._jobs: "queue.SimpleQueue[Any]" = queue.SimpleQueue()  # noqa: LL403 one job per editor request, drained by one worker
         threading.Thread(target=self._loop, name=name, daemon=True).start()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> "asyncio.Future[Any]":
@@ -46,7 +46,7 @@ class Worker:
 
     def _loop(self) -> None:
         while True:
-            loop, future, fn, args = self._jobs.get()
+            loop, future, fn, args = self._jobs.get()  # noqa: LL101 the worker's idle wait; shutdown puts a sentinel
             if future.cancelled():
                 continue
             try:
